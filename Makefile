@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` (a whole pool on this machine)
+# and `make test` (installs what the tests need, then runs them all).
+
+GO ?= go
+BIN := bin
+
+.PHONY: run test build deps fuzz bench clean
+
+build:
+	$(GO) build -o $(BIN)/ ./plugin/coredns ./controlplane ./monitor
+
+run:
+	./scripts/run-local
+
+deps:
+	./scripts/install-test-deps
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# A short native fuzz run of each fuzz target (longer: FUZZTIME=5m make fuzz).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./record -run '^$$' -fuzz FuzzDecodeServer -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...
+
+clean:
+	rm -rf $(BIN)
