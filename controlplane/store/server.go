@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Server is one registered NTP server.
+type Server struct {
+	ID        int64
+	IP        netip.Addr
+	AccountID int64 // 0: no owner (admin-added)
+	// Netspeed in kbit/s; 0 means monitored but never published.
+	Netspeed        int64
+	Country         string // from GeoIP, lower case, "" unknown
+	CountryOverride string // the owner's choice, "" none
+	Stratum         int
+	Score           float64 // overall score
+	InPool          bool
+	CreatedAt       time.Time
+	DeletionOn      time.Time // zero: not scheduled
+	DeletedAt       time.Time // zero: live
+	LastScoreUpdate time.Time
+}
+
+// Zone is the country the server is published under: the owner's override,
+// else the GeoIP country.
+func (s Server) Zone() string {
+	if s.CountryOverride != "" {
+		return s.CountryOverride
+	}
+	return s.Country
+}
+
+// CreateServer adds a live server and returns its id; a live server with
+// the same address gives ErrConflict. NetSpeed and InPool are stored as given.
+func (q q) CreateServer(ctx context.Context, s Server) (int64, error) {
+	ip := s.IP.Unmap()
+	ver := 4
+	if ip.Is6() {
+		ver = 6
+	}
+	created := s.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	var id int64
+	err := q.x.QueryRowContext(ctx, `INSERT INTO servers
+		(ip, ip_version, account_id, netspeed, country, country_override, stratum, score, in_pool, created_at, deletion_on)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		ip.String(), ver, nullID(s.AccountID), s.Netspeed, s.Country, s.CountryOverride, s.Stratum,
+		s.Score, b2i(s.InPool), created.UnixMilli(), ms(s.DeletionOn)).Scan(&id)
+	if isUnique(err) {
+		return 0, fmt.Errorf("store: create server %s: %w", ip, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: create server %s: %w", ip, err)
+	}
+	return id, nil
+}
+
+const serverCols = `id, ip, account_id, netspeed, country, country_override, stratum, score, in_pool,
+	created_at, deletion_on, deleted_at, last_score_update`
+
+func scanServer(row interface{ Scan(...any) error }) (Server, error) {
+	var s Server
+	var ip string
+	var acct, created, delOn, delAt, lsu sql.NullInt64
+	var inPool int
+	err := row.Scan(&s.ID, &ip, &acct, &s.Netspeed, &s.Country, &s.CountryOverride, &s.Stratum, &s.Score,
+		&inPool, &created, &delOn, &delAt, &lsu)
+	if err != nil {
+		return Server{}, err
+	}
+	if s.IP, err = netip.ParseAddr(ip); err != nil {
+		return Server{}, fmt.Errorf("bad stored ip %q: %w", ip, err)
+	}
+	s.AccountID = acct.Int64
+	s.InPool = inPool != 0
+	s.CreatedAt, s.DeletionOn, s.DeletedAt, s.LastScoreUpdate = fromMS(created), fromMS(delOn), fromMS(delAt), fromMS(lsu)
+	return s, nil
+}
+
+func (q q) servers(ctx context.Context, op, where string, args ...any) ([]Server, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT `+serverCols+` FROM servers `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []Server
+	for rows.Next() {
+		s, err := scanServer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", op, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return out, nil
+}
+
+// Server returns the server with id (live or deleted).
+func (q q) Server(ctx context.Context, id int64) (Server, error) {
+	s, err := scanServer(q.x.QueryRowContext(ctx, `SELECT `+serverCols+` FROM servers WHERE id = ?`, id))
+	if err != nil {
+		return Server{}, notFound(fmt.Sprintf("server %d", id), err)
+	}
+	return s, nil
+}
+
+// ServerByIP returns the live (not deleted) server with address ip.
+func (q q) ServerByIP(ctx context.Context, ip netip.Addr) (Server, error) {
+	s, err := scanServer(q.x.QueryRowContext(ctx,
+		`SELECT `+serverCols+` FROM servers WHERE ip = ? AND deleted_at IS NULL`, ip.Unmap().String()))
+	if err != nil {
+		return Server{}, notFound("server "+ip.String(), err)
+	}
+	return s, nil
+}
+
+// Servers lists every live server, by id.
+func (q q) Servers(ctx context.Context) ([]Server, error) {
+	return q.servers(ctx, "list servers", `WHERE deleted_at IS NULL ORDER BY id`)
+}
+
+// ServersByAccount lists an account's live servers, by id.
+func (q q) ServersByAccount(ctx context.Context, accountID int64) ([]Server, error) {
+	return q.servers(ctx, fmt.Sprintf("servers of account %d", accountID),
+		`WHERE account_id = ? AND deleted_at IS NULL ORDER BY id`, accountID)
+}
+
+// AccountServer returns server id only if it belongs to accountID (live).
+func (q q) AccountServer(ctx context.Context, accountID, id int64) (Server, error) {
+	s, err := scanServer(q.x.QueryRowContext(ctx,
+		`SELECT `+serverCols+` FROM servers WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, id, accountID))
+	if err != nil {
+		return Server{}, notFound(fmt.Sprintf("server %d of account %d", id, accountID), err)
+	}
+	return s, nil
+}
+
+// SetServerNetspeed changes an account's server's net speed.
+func (q q) SetServerNetspeed(ctx context.Context, accountID, id, netspeed int64) error {
+	return q.execOne(ctx, fmt.Sprintf("set netspeed of server %d", id),
+		`UPDATE servers SET netspeed = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, netspeed, id, accountID)
+}
+
+// SetServerCountryOverride sets the owner's country choice ("" clears it).
+func (q q) SetServerCountryOverride(ctx context.Context, accountID, id int64, cc string) error {
+	return q.execOne(ctx, fmt.Sprintf("set country of server %d", id),
+		`UPDATE servers SET country_override = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, cc, id, accountID)
+}
+
+// SetServerDeletion schedules (or, with the zero time, cancels) the
+// server's deletion. accountID 0 means any owner (admin and auto-removal).
+func (q q) SetServerDeletion(ctx context.Context, accountID, id int64, on time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("schedule deletion of server %d", id),
+		`UPDATE servers SET deletion_on = ? WHERE id = ? AND (? = 0 OR account_id = ?) AND deleted_at IS NULL`,
+		ms(on), id, accountID, accountID)
+}
+
+// SetServerInPool takes a server into or out of the pool (admin).
+func (q q) SetServerInPool(ctx context.Context, id int64, in bool) error {
+	return q.execOne(ctx, fmt.Sprintf("set in_pool of server %d", id),
+		`UPDATE servers SET in_pool = ? WHERE id = ?`, b2i(in), id)
+}
+
+// SetServerScore stores a new overall score computed at t.
+func (q q) SetServerScore(ctx context.Context, id int64, score float64, t time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("set score of server %d", id),
+		`UPDATE servers SET score = ?, last_score_update = ? WHERE id = ?`, score, ms(t), id)
+}
+
+// SetServerStratum records the stratum a probe or registration saw.
+func (q q) SetServerStratum(ctx context.Context, id int64, stratum int) error {
+	return q.execOne(ctx, fmt.Sprintf("set stratum of server %d", id),
+		`UPDATE servers SET stratum = ? WHERE id = ?`, stratum, id)
+}
+
+// DeleteServerNow marks a live server deleted at t (its address can then be
+// registered again); history stays.
+func (q q) DeleteServerNow(ctx context.Context, id int64, t time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("delete server %d", id),
+		`UPDATE servers SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, ms(t), id)
+}
+
+// DeleteDueServers marks deleted every live server whose deletion date is
+// at or before now and returns their ids.
+func (q q) DeleteDueServers(ctx context.Context, now time.Time) ([]int64, error) {
+	rows, err := q.x.QueryContext(ctx, `UPDATE servers SET deleted_at = ?
+		WHERE deleted_at IS NULL AND deletion_on IS NOT NULL AND deletion_on <= ? RETURNING id`,
+		now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: delete due servers: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: delete due servers: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

@@ -1,0 +1,169 @@
+// Package store keeps the control plane's state (accounts, users, servers,
+// monitors, per-monitor scores, score history, vendor zones, batches) in
+// SQLite through modernc.org/sqlite.
+//
+// # Portability
+//
+// The SQL sticks to what SQLite and PostgreSQL share: INTEGER/REAL/TEXT
+// columns, partial unique indexes, `ON CONFLICT … DO UPDATE` and `RETURNING`.
+// Times are INTEGER Unix milliseconds (UTC), NULL when absent; booleans are
+// INTEGER 0/1. Callers that want an interface define it where they use it
+// (e.g. `type serverStore interface{ Server(ctx, id) (store.Server, error) }`).
+//
+// # Migrations
+//
+// The schema is an ordered list of [Migration] steps kept in the package-level
+// slice migrations. Open sorts it by Version and runs every step above
+// `PRAGMA user_version`, each step and its version bump in one transaction.
+// Files of this package may add steps from their own init():
+//
+//	func init() { migrations = append(migrations, Migration{Version: 100, Name: "sessions", SQL: `CREATE TABLE …`}) }
+//
+// Versions 1–99 belong to the core schema (schema.go); the web UI uses 100
+// and up. Two steps with the same version make Open fail.
+//
+// # Usage
+//
+//	st, err := store.Open(ctx, "data/ntppool.db")
+//	defer st.Close()
+//	id, err := st.CreateAccount(ctx, "example")
+//	err = st.InTx(ctx, func(tx *store.Tx) error { … tx.CreateServer(ctx, …) … })
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned (wrapped) when a unique constraint refuses a row
+// (e.g. an e-mail address or server IP that is already registered).
+var ErrConflict = errors.New("store: already exists")
+
+// Pragmas appended to a plain file name by DSN: WAL so readers never block the
+// writer, foreign keys on, a busy timeout instead of SQLITE_BUSY, immediate
+// transactions so a read-then-write transaction cannot deadlock on upgrade,
+// and synchronous=NORMAL (safe with WAL: a crash can lose the last commits
+// only on power loss, never corrupt the file).
+const dsnParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+
+// DSN turns a file path into a modernc.org/sqlite DSN with our pragmas. A
+// value that already holds a "?" is returned unchanged (an operator's DSN).
+func DSN(path string) string {
+	if strings.Contains(path, "?") {
+		return path
+	}
+	return "file:" + path + "?" + dsnParams
+}
+
+// querier is what *sql.DB and *sql.Tx share; q's methods run on either.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q holds every entity method, so Store (auto-commit) and Tx (one
+// transaction) offer the same methods from one implementation.
+type q struct{ x querier }
+
+// Store is the database. Its methods each run in their own transaction.
+type Store struct {
+	q
+	db *sql.DB
+}
+
+// Tx is one transaction, handed to the function given to InTx.
+type Tx struct{ q }
+
+// Open opens (creating if needed) the database at path or DSN and migrates
+// it to the newest schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// SQLite has one writer; more connections only help readers, and WAL
+	// lets them run beside the writer.
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{q: q{x: db}, db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the handle for packages of this module that add their own
+// tables (the web UI) and for metrics (sql.DBStats).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// InTx runs fn in one transaction and commits when fn returns nil. The
+// commit has happened when InTx returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{q{x: tx}}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// ms converts a time to the stored form; the zero time is NULL.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts a stored time back; NULL gives the zero time.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isUnique tells whether err is a unique-constraint violation. The text test
+// keeps this file free of driver-specific error types.
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound with the operation's prefix.
+func notFound(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s: %w", op, ErrNotFound)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}

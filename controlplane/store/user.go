@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is a person who logs in; it belongs to one account.
+type User struct {
+	ID               int64
+	AccountID        int64
+	Email            string
+	PasswordHash     string // bcrypt
+	IsAdmin          bool
+	EmailConfirmedAt time.Time // zero: not confirmed
+	CreatedAt        time.Time
+}
+
+// HashPassword returns the bcrypt hash of password.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("store: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether password matches u's hash.
+func (u User) CheckPassword(password string) bool {
+	return u.PasswordHash != "" && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
+}
+
+// CreateUser adds a user (e-mail lower-cased) and returns its id; an e-mail
+// already in use gives ErrConflict. PasswordHash is stored as given.
+func (q q) CreateUser(ctx context.Context, u User) (int64, error) {
+	var id int64
+	err := q.x.QueryRowContext(ctx, `INSERT INTO users
+		(account_id, email, password_hash, is_admin, email_confirmed_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, normEmail(u.Email), u.PasswordHash, b2i(u.IsAdmin), ms(u.EmailConfirmedAt),
+		time.Now().UnixMilli()).Scan(&id)
+	if isUnique(err) {
+		return 0, fmt.Errorf("store: create user %s: %w", u.Email, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: create user %s: %w", u.Email, err)
+	}
+	return id, nil
+}
+
+const userCols = `id, account_id, email, password_hash, is_admin, email_confirmed_at, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var confirmed, created sql.NullInt64
+	var admin int
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &admin, &confirmed, &created); err != nil {
+		return User{}, err
+	}
+	u.IsAdmin = admin != 0
+	u.EmailConfirmedAt, u.CreatedAt = fromMS(confirmed), fromMS(created)
+	return u, nil
+}
+
+// User returns the user with id.
+func (q q) User(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(q.x.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return User{}, notFound(fmt.Sprintf("user %d", id), err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user with that e-mail address (case-insensitive).
+func (q q) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(q.x.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, normEmail(email)))
+	if err != nil {
+		return User{}, notFound("user "+email, err)
+	}
+	return u, nil
+}
+
+// UsersByAccount lists the users of an account.
+func (q q) UsersByAccount(ctx context.Context, accountID int64) ([]User, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = ? ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("store: users of account %d: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: users of account %d: %w", accountID, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetUserPassword replaces a user's password hash.
+func (q q) SetUserPassword(ctx context.Context, id int64, hash string) error {
+	return q.execOne(ctx, fmt.Sprintf("set password of user %d", id),
+		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+}
+
+// ConfirmUserEmail records that the user proved their address at t.
+func (q q) ConfirmUserEmail(ctx context.Context, id int64, t time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("confirm user %d", id),
+		`UPDATE users SET email_confirmed_at = ? WHERE id = ?`, ms(t), id)
+}
+
+// SetUserAdmin grants or revokes admin rights.
+func (q q) SetUserAdmin(ctx context.Context, id int64, admin bool) error {
+	return q.execOne(ctx, fmt.Sprintf("set admin of user %d", id),
+		`UPDATE users SET is_admin = ? WHERE id = ?`, b2i(admin), id)
+}
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
