@@ -1,0 +1,47 @@
+// Package assign holds the pure rules of monitor selection: which monitors
+// are candidate, testing or active for a server (Plan), and when a (monitor,
+// server) pair is due for a probe (Config.Due). It takes values and returns
+// values; the store and the scheduler call it.
+//
+// # Selection
+//
+// Plan runs once per server (every Config.Reevaluate, or
+// Config.ReevaluateAfterChange after a run that changed something), with
+// every monitor of the server's IP version and its record for that server
+// over Config.HealthWindow. Monitors rank healthy first (average step >= 0),
+// then by priority = average RTT in ms * (1 + 2*(1 - average step)), lower
+// first, then higher average step, lower RTT, lower id. A run, in order:
+//
+//  1. Blocked monitors leave: an active or testing monitor whose global state
+//     is not active or testing, that sits in the server's /24 (/48), that is
+//     run by the server's account, or that breaks a per-account limit (2
+//     active, 3 testing, 3 in all) or the spread rule (no two in one /20 or
+//     /44) next to better-ranked ones; an active monitor that is only
+//     globally testing goes back to testing.
+//  2. Active monitors above the target (7) are demoted, worst first, never
+//     the last one; testing monitors fill up to the target, best first
+//     (globally active, 32 data points); a testing monitor replaces the
+//     worst active when it is healthy and the active is not, or when its
+//     priority is lower by 5% and by 5 points.
+//  3. The same for testing monitors, target 5 + max(0, 7 - active),
+//     promoted from candidates with 9 data points.
+//
+// Each run changes at most 2 monitors per category (active demotions,
+// testing demotions, promotions); 3 when more than one monitor is blocked,
+// 4 when the server has no active monitor. Every number and constraint is
+// a Config field: Local() switches the network and account rules off for a
+// pool on loopback under one account.
+//
+// # Usage
+//
+//	cfg := assign.DefaultConfig()
+//	changes := assign.Plan(assign.Server{IP: ip, AccountID: owner}, monitors, cfg)
+//	for _, c := range changes {
+//		// store: set monitor c.MonitorID's state for the server from c.From to c.To
+//		// (c.From == score.None: create the row)
+//	}
+//
+//	pair := assign.Pair{State: st, Global: g, Score: s, Handed: handed, Scored: scored, Deletion: del}
+//	if cfg.Due(now, pair) { /* hand the server to the monitor */ }
+//	next, ok := cfg.NextDue(pair) // for a "due at" column; !ok: never
+package assign
