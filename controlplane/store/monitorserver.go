@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Per-server monitor states (POOL.md); the names match score.State.String.
+const (
+	PairCandidate = "candidate"
+	PairTesting   = "testing"
+	PairActive    = "active"
+	PairPaused    = "paused"
+)
+
+// MonitorServer is one monitor's view of one server.
+type MonitorServer struct {
+	MonitorID     int64
+	ServerID      int64
+	State         string
+	Score         float64
+	LastProbe     time.Time // time of the newest result; zero: none yet
+	LastHandedOut time.Time
+	LastRTT       float64 // seconds, of the newest result; 0 when none
+	CreatedAt     time.Time
+}
+
+const pairCols = `monitor_id, server_id, state, score, last_probe, last_handed_out, last_rtt, created_at`
+
+func scanPair(row interface{ Scan(...any) error }) (MonitorServer, error) {
+	var p MonitorServer
+	var probe, handed, created sql.NullInt64
+	var rtt sql.NullFloat64
+	if err := row.Scan(&p.MonitorID, &p.ServerID, &p.State, &p.Score, &probe, &handed, &rtt, &created); err != nil {
+		return MonitorServer{}, err
+	}
+	p.LastProbe, p.LastHandedOut, p.CreatedAt = fromMS(probe), fromMS(handed), fromMS(created)
+	p.LastRTT = rtt.Float64
+	return p, nil
+}
+
+func (q q) pairs(ctx context.Context, op, where string, args ...any) ([]MonitorServer, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT `+pairCols+` FROM monitor_servers `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []MonitorServer
+	for rows.Next() {
+		p, err := scanPair(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", op, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return out, nil
+}
+
+// AddMonitorServer creates the pair in state (normally candidate); an
+// existing pair is left as it is. It reports whether a row was added.
+func (q q) AddMonitorServer(ctx context.Context, monitorID, serverID int64, state string, now time.Time) (bool, error) {
+	res, err := q.x.ExecContext(ctx, `INSERT INTO monitor_servers (monitor_id, server_id, state, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (monitor_id, server_id) DO NOTHING`, monitorID, serverID, state, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("store: add monitor %d to server %d: %w", monitorID, serverID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// MonitorServer returns the pair.
+func (q q) MonitorServer(ctx context.Context, monitorID, serverID int64) (MonitorServer, error) {
+	p, err := scanPair(q.x.QueryRowContext(ctx, `SELECT `+pairCols+` FROM monitor_servers
+		WHERE monitor_id = ? AND server_id = ?`, monitorID, serverID))
+	if err != nil {
+		return MonitorServer{}, notFound(fmt.Sprintf("monitor %d server %d", monitorID, serverID), err)
+	}
+	return p, nil
+}
+
+// ServerPairs lists the pairs of one server, by monitor id.
+func (q q) ServerPairs(ctx context.Context, serverID int64) ([]MonitorServer, error) {
+	return q.pairs(ctx, fmt.Sprintf("monitors of server %d", serverID),
+		`WHERE server_id = ? ORDER BY monitor_id`, serverID)
+}
+
+// AllMonitorServers lists every pair, by server then monitor (the
+// scheduler's one-pass view).
+func (q q) AllMonitorServers(ctx context.Context) ([]MonitorServer, error) {
+	return q.pairs(ctx, "list monitor servers", `ORDER BY server_id, monitor_id`)
+}
+
+// SetMonitorServerState moves a pair to state.
+func (q q) SetMonitorServerState(ctx context.Context, monitorID, serverID int64, state string) error {
+	return q.execOne(ctx, fmt.Sprintf("set state of monitor %d server %d", monitorID, serverID),
+		`UPDATE monitor_servers SET state = ? WHERE monitor_id = ? AND server_id = ?`, state, monitorID, serverID)
+}
+
+// RecordProbe stores a pair's new score from a result at t.
+func (q q) RecordProbe(ctx context.Context, monitorID, serverID int64, score float64, t time.Time, rtt *float64) error {
+	return q.execOne(ctx, fmt.Sprintf("record probe of monitor %d server %d", monitorID, serverID),
+		`UPDATE monitor_servers SET score = ?, last_probe = ?, last_rtt = ? WHERE monitor_id = ? AND server_id = ?`,
+		score, t.UnixMilli(), nullFloat(rtt), monitorID, serverID)
+}
+
+// DueCandidate is one pair as the work handout sees it: the pair, the
+// server's address, overall-score time and deletion date.
+type DueCandidate struct {
+	MonitorServer
+	IP              netip.Addr
+	LastScoreUpdate time.Time
+	DeletionOn      time.Time
+}
+
+// MonitorWork lists the monitor's pairs on live servers, least recently
+// handed out first, for the handout to filter with the due rules.
+func (q q) MonitorWork(ctx context.Context, monitorID int64) ([]DueCandidate, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT ms.monitor_id, ms.server_id, ms.state, ms.score, ms.last_probe,
+		ms.last_handed_out, ms.last_rtt, ms.created_at, s.ip, s.last_score_update, s.deletion_on
+		FROM monitor_servers ms JOIN servers s ON s.id = ms.server_id
+		WHERE ms.monitor_id = ? AND s.deleted_at IS NULL
+		ORDER BY COALESCE(ms.last_handed_out, 0), ms.server_id`, monitorID)
+	if err != nil {
+		return nil, fmt.Errorf("store: work of monitor %d: %w", monitorID, err)
+	}
+	defer rows.Close()
+	var out []DueCandidate
+	for rows.Next() {
+		var d DueCandidate
+		var probe, handed, created, lsu, del sql.NullInt64
+		var rtt sql.NullFloat64
+		var ip string
+		if err := rows.Scan(&d.MonitorID, &d.ServerID, &d.State, &d.Score, &probe, &handed, &rtt, &created,
+			&ip, &lsu, &del); err != nil {
+			return nil, fmt.Errorf("store: work of monitor %d: %w", monitorID, err)
+		}
+		if d.IP, err = netip.ParseAddr(ip); err != nil {
+			return nil, fmt.Errorf("store: work of monitor %d: bad stored ip %q: %w", monitorID, ip, err)
+		}
+		d.LastProbe, d.LastHandedOut, d.CreatedAt = fromMS(probe), fromMS(handed), fromMS(created)
+		d.LastRTT = rtt.Float64
+		d.LastScoreUpdate, d.DeletionOn = fromMS(lsu), fromMS(del)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// MarkHandedOut records that the servers were handed to the monitor at t.
+func (q q) MarkHandedOut(ctx context.Context, monitorID int64, serverIDs []int64, t time.Time) error {
+	for _, id := range serverIDs {
+		if _, err := q.x.ExecContext(ctx, `UPDATE monitor_servers SET last_handed_out = ?
+			WHERE monitor_id = ? AND server_id = ?`, t.UnixMilli(), monitorID, id); err != nil {
+			return fmt.Errorf("store: hand out server %d to monitor %d: %w", id, monitorID, err)
+		}
+	}
+	return nil
+}
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
