@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 )
@@ -38,8 +39,9 @@ type planner struct {
 	account   int64
 }
 
-// planBuf entries live on the stack; more monitors than that still work.
-const planBuf = 64
+// entries recycles the planner's scratch space: a full pass plans every
+// server, and the scratch would otherwise be most of its garbage.
+var entries = sync.Pool{New: func() any { s := make([]entry, 0, 64); return &s }}
 
 // Plan selects the server's monitors for one run of the selection and
 // returns the changes to apply, in order (nil when nothing changes). It
@@ -47,8 +49,13 @@ const planBuf = 64
 // ignored; one without a row (score.None) becomes a candidate unless it is
 // deleted. See the package documentation for the rules.
 func Plan(s Server, ms []MonitorStatus, cfg Config) []Change {
-	var buf [planBuf]entry
-	p := planner{cfg: cfg, es: buf[:0], account: s.AccountID}
+	scratch := entries.Get().(*[]entry)
+	p := planner{cfg: cfg, es: (*scratch)[:0], account: s.AccountID}
+	defer func() {
+		clear(p.es) // drop the pointers into ms
+		*scratch = p.es[:0]
+		entries.Put(scratch)
+	}()
 	ip := s.IP.Unmap()
 	if bits := cfg.netBits(ip, cfg.ServerNetV4, cfg.ServerNetV6); bits > 0 {
 		p.serverNet, _ = ip.Prefix(bits)
@@ -263,6 +270,9 @@ func (p *planner) take(k int) bool {
 // set moves entry i to state to and records the change.
 func (p *planner) set(i int, to score.State, why Reason) {
 	e := &p.es[i]
+	if p.out == nil {
+		p.out = make([]Change, 0, 8) // room for a typical run's changes
+	}
 	p.out = append(p.out, Change{MonitorID: e.m.ID, From: e.state, To: to, Reason: why})
 	p.count[e.state]--
 	p.count[to]++
