@@ -1,0 +1,70 @@
+package ntppool
+
+import (
+	"net/netip"
+
+	"github.com/miekg/dns"
+)
+
+// requestECS returns the query's EDNS Client Subnet option, if any.
+func requestECS(r *dns.Msg) *dns.EDNS0_SUBNET {
+	opt := r.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+			return e
+		}
+	}
+	return nil
+}
+
+// ecsAddr returns the client subnet's address masked to its source prefix,
+// when the option carries one that may be located: global unicast and not
+// private (RFC 7871 section 7.1.2 leaves private subnets to the resolver).
+func ecsAddr(e *dns.EDNS0_SUBNET) (netip.Addr, bool) {
+	if e == nil || e.SourceNetmask == 0 {
+		return netip.Addr{}, false
+	}
+	a, ok := netip.AddrFromSlice(e.Address)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	a = a.Unmap()
+	if e.Family == 1 && !a.Is4() || e.Family == 2 && !a.Is6() {
+		return netip.Addr{}, false
+	}
+	pfx, err := a.Prefix(int(e.SourceNetmask))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	a = pfx.Addr()
+	return a, locatable(a)
+}
+
+// locatable reports whether a GeoIP lookup of a can mean anything.
+func locatable(a netip.Addr) bool {
+	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate()
+}
+
+// setReplyECS puts an OPT on the reply that echoes the query's client subnet
+// with scope, as RFC 7871 section 7.2.1 asks. The scope is never longer than
+// the source prefix. CoreDNS's ScrubWriter keeps an OPT the reply already has
+// and fixes its size and DO bit from the query.
+func setReplyECS(m, r *dns.Msg, e *dns.EDNS0_SUBNET, scope uint8) {
+	scope = min(scope, e.SourceNetmask)
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	if ro := r.IsEdns0(); ro != nil {
+		opt.SetUDPSize(ro.UDPSize())
+		opt.SetDo(ro.Do())
+	}
+	opt.Option = []dns.EDNS0{&dns.EDNS0_SUBNET{
+		Code:          dns.EDNS0SUBNET,
+		Family:        e.Family,
+		SourceNetmask: e.SourceNetmask,
+		SourceScope:   scope,
+		Address:       e.Address,
+	}}
+	m.Extra = append(m.Extra, opt)
+}

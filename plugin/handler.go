@@ -1,0 +1,217 @@
+package ntppool
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/miekg/dns"
+)
+
+// errNotReady is returned (and turns into SERVFAIL) until the first index
+// has been loaded from etcd.
+var errNotReady = errors.New("ntppool: no data loaded from etcd yet")
+
+// SOA and NS values from POOL.md.
+const (
+	soaRefresh = 5400
+	soaRetry   = 5400
+	soaExpire  = 1209600
+	soaMinTTL  = 3600
+	nsTTL      = 86400
+	debugTTL   = 1
+)
+
+// ServeDNS implements plugin.Handler.
+func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) == 0 {
+		return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
+	}
+	q := r.Question[0]
+	origin, labels, ok := splitOrigin(q.Name, p.cfg.Origins)
+	if !ok || q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		if p.Next == nil {
+			return dns.RcodeRefused, nil
+		}
+		return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
+	}
+	ix := p.idx.Load()
+	if ix == nil {
+		return dns.RcodeServerFailure, errNotReady
+	}
+
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	name := ix.classify(labels)
+	ecs := requestECS(r)
+	var scope uint8
+
+	switch {
+	case name.kind == nameNX:
+		m.Rcode = dns.RcodeNameError
+	case q.Qtype == dns.TypeANY:
+		m.Answer = []dns.RR{&dns.HINFO{Hdr: hdr(q.Name, dns.TypeHINFO, 8482), Cpu: "RFC8482"}}
+	case name.kind == nameCountry:
+		if q.Qtype == dns.TypeTXT {
+			m.Answer = []dns.RR{p.debugTXT(ix, q.Name, w, ecs)}
+		}
+	case q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA:
+		f := fam4
+		if q.Qtype == dns.TypeAAAA {
+			f = fam6
+		}
+		var loc location
+		if name.zone == nil {
+			loc = p.locate(ix, clientAddr(w), ecs)
+			scope = loc.scope
+		}
+		m.Answer = p.addresses(ix, name, f, &loc, q.Name, metrics.WithServer(ctx))
+	case q.Qtype == dns.TypeMX:
+		m.Answer = []dns.RR{&dns.MX{Hdr: hdr(q.Name, dns.TypeMX, p.cfg.TTL), Mx: "."}}
+	case q.Qtype == dns.TypeSOA && name.apex:
+		m.Answer = []dns.RR{p.soa(ix, origin)}
+	case q.Qtype == dns.TypeNS && name.apex:
+		m.Answer = p.nsRecords(origin)
+	}
+	if len(m.Answer) == 0 {
+		m.Ns = []dns.RR{p.soa(ix, origin)}
+	}
+	if ecs != nil {
+		setReplyECS(m, r, ecs, scope)
+	}
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// addresses draws the A or AAAA records of a pool name.
+func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qname, server string) []dns.RR {
+	var chain [3]*zone
+	if name.zone != nil {
+		chain[0] = name.zone
+		if p.cfg.Fill {
+			chain[1] = name.zone.parent
+			if chain[1] != nil {
+				chain[2] = chain[1].parent
+			}
+		}
+	} else {
+		// Targeted names try the client's country, its continent, then global.
+		i := 0
+		if c := loc.country; c != nil {
+			chain[i], chain[i+1] = c, c.parent
+			i += 2
+		}
+		chain[i] = ix.global
+	}
+
+	var pk picked
+	k := p.cfg.Records
+	var from *zone
+	for _, z := range chain {
+		if z == nil {
+			continue
+		}
+		s := z.setFor(f, name.num, p.cfg.AAAAAll)
+		if s == nil || s.len() == 0 {
+			continue
+		}
+		if from == nil {
+			from = z
+		}
+		s.draw(p.rng, k, &pk)
+		if pk.n >= k || !p.cfg.Fill {
+			break
+		}
+	}
+	if from == nil {
+		return nil
+	}
+	level := levelNone
+	if name.zone == nil {
+		switch from.kind {
+		case kindContinent:
+			level = levelContinent
+		case kindGlobal:
+			level = levelGlobal
+		}
+	}
+	from.stats.inc(server, from.name(), level)
+	return p.records(ix, &pk, f, qname)
+}
+
+// records turns the chosen servers into a fresh slice of fresh records. The
+// records share only the servers' read-only IP bytes with the index.
+func (p *NTPPool) records(ix *index, pk *picked, f int, qname string) []dns.RR {
+	rrs := make([]dns.RR, pk.n)
+	if f == fam4 {
+		recs := make([]dns.A, pk.n)
+		for i, id := range pk.ids[:pk.n] {
+			recs[i] = dns.A{Hdr: hdr(qname, dns.TypeA, p.cfg.TTL), A: ix.servers[id].ip}
+			rrs[i] = &recs[i]
+		}
+		return rrs
+	}
+	recs := make([]dns.AAAA, pk.n)
+	for i, id := range pk.ids[:pk.n] {
+		recs[i] = dns.AAAA{Hdr: hdr(qname, dns.TypeAAAA, p.cfg.TTL), AAAA: ix.servers[id].ip}
+		rrs[i] = &recs[i]
+	}
+	return rrs
+}
+
+func hdr(name string, t uint16, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+}
+
+// soa is the generated SOA of origin; its serial follows the index.
+func (p *NTPPool) soa(ix *index, origin string) dns.RR {
+	ttl := min(10*p.cfg.TTL, soaMinTTL)
+	return &dns.SOA{
+		Hdr:     hdr(origin, dns.TypeSOA, ttl),
+		Ns:      p.nsNames(origin)[0],
+		Mbox:    p.contact(origin),
+		Serial:  ix.serial,
+		Refresh: soaRefresh,
+		Retry:   soaRetry,
+		Expire:  soaExpire,
+		Minttl:  soaMinTTL,
+	}
+}
+
+func (p *NTPPool) nsNames(origin string) []string {
+	if len(p.cfg.NS) > 0 {
+		return p.cfg.NS
+	}
+	return []string{dns.Fqdn("ns1." + origin)}
+}
+
+func (p *NTPPool) contact(origin string) string {
+	if p.cfg.Contact != "" {
+		return p.cfg.Contact
+	}
+	return dns.Fqdn("hostmaster." + origin)
+}
+
+func (p *NTPPool) nsRecords(origin string) []dns.RR {
+	names := p.nsNames(origin)
+	rrs := make([]dns.RR, len(names))
+	for i, n := range names {
+		rrs[i] = &dns.NS{Hdr: hdr(origin, dns.TypeNS, nsTTL), Ns: n}
+	}
+	return rrs
+}
+
+// clientAddr is the address the query came from, unmapped.
+func clientAddr(w dns.ResponseWriter) netip.Addr {
+	switch a := w.RemoteAddr().(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}

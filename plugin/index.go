@@ -1,0 +1,248 @@
+package ntppool
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/ntppool-ng/ntppool/record"
+)
+
+// Address families, used to index the per-family sets of a zone.
+const (
+	fam4 = 0 // A records
+	fam6 = 1 // AAAA records
+)
+
+// subsets is the number of numbered labels (0..3) of every zone.
+const subsets = 4
+
+// minSplit is the smallest zone that is split into disjoint numbered
+// subsets; smaller zones give every numbered label all their servers.
+const minSplit = 8
+
+// server is one entry of an index. ip is shared, read-only, by every answer
+// that carries the server: answers never copy or modify it.
+type server struct {
+	addr   netip.Addr
+	ip     net.IP
+	weight int64
+}
+
+// set is a group of servers of one family with precomputed cumulative
+// weights, so a weighted draw is one binary search. ids are ascending, which
+// lets a draw find already chosen servers by binary search too.
+type set struct {
+	ids []int32
+	cum []int64 // cum[i] = weight(ids[0]) + ... + weight(ids[i])
+}
+
+func (s *set) len() int { return len(s.ids) }
+
+func (s *set) total() int64 {
+	if len(s.cum) == 0 {
+		return 0
+	}
+	return s.cum[len(s.cum)-1]
+}
+
+// weightAt is the weight of the server at position i.
+func (s *set) weightAt(i int) int64 {
+	if i == 0 {
+		return s.cum[0]
+	}
+	return s.cum[i] - s.cum[i-1]
+}
+
+// zoneKind says which tier of the pool a zone is.
+type zoneKind uint8
+
+const (
+	kindGlobal zoneKind = iota
+	kindContinent
+	kindCountry
+)
+
+// zone is one pool zone: the global set, a continent or a country.
+type zone struct {
+	label  string // "" for the global zone, else the zone label
+	kind   zoneKind
+	parent *zone // country -> continent -> global; nil for global
+	all    [2]set
+	sub    [subsets][2]set
+	stats  *zoneStats
+}
+
+// name is the zone's label as metrics and the debug answer show it.
+func (z *zone) name() string {
+	if z.label == "" {
+		return "@"
+	}
+	return z.label
+}
+
+// index is one immutable generation of the pool data. It is built aside and
+// swapped in whole; nothing modifies it after that, so queries read it
+// without a lock.
+type index struct {
+	servers []server
+	global  *zone
+	zones   map[string]*zone // every country ("gb" too) and continent label
+	vendors map[string]record.Vendor
+	rev     int64  // etcd revision the data is consistent at
+	period  int64  // subset period number the subsets were shuffled for
+	serial  uint32 // SOA serial: changes when data or subsets change
+	built   time.Time
+}
+
+// periodNumber is the number of the subset period that contains t.
+func periodNumber(t time.Time, period time.Duration) int64 {
+	if period <= 0 {
+		return 0
+	}
+	return t.UnixNano() / int64(period)
+}
+
+// buildIndex builds an index from decoded records. servers may be in any
+// order and is not modified; the result depends only on the set of servers,
+// the vendors, rev and period, so every DNS server that reads the same etcd
+// data builds the same subsets.
+func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period int64) *index {
+	sorted := slices.Clone(servers)
+	slices.SortFunc(sorted, func(a, b record.Server) int { return a.IP.Compare(b.IP) })
+	sorted = slices.CompactFunc(sorted, func(a, b record.Server) bool { return a.IP == b.IP })
+
+	ix := &index{
+		servers: make([]server, len(sorted)),
+		zones:   make(map[string]*zone, 260),
+		vendors: make(map[string]record.Vendor, len(vendors)),
+		rev:     rev,
+		period:  period,
+		// rev and period only grow, so their sum changes whenever either does.
+		serial: uint32(rev + period),
+		built:  time.Now(),
+	}
+	ix.global = &zone{kind: kindGlobal}
+	for _, cont := range record.Continents {
+		ix.zones[cont] = &zone{label: cont, kind: kindContinent, parent: ix.global}
+	}
+	for _, cc := range record.Countries() {
+		ix.zones[cc] = &zone{label: cc, kind: kindCountry, parent: ix.zones[record.Continent(cc)]}
+	}
+	ix.zones["gb"] = ix.zones["uk"]
+	for _, v := range vendors {
+		ix.vendors[v.Name] = v
+	}
+
+	// Group ids per zone and family; ids come in ascending order.
+	members := make(map[*zone]*[2][]int32, 64)
+	add := func(z *zone, f int, id int32) {
+		m := members[z]
+		if m == nil {
+			m = new([2][]int32)
+			members[z] = m
+		}
+		m[f] = append(m[f], id)
+	}
+	for i, s := range sorted {
+		ip := s.IP.Unmap()
+		f := fam4
+		if ip.Is6() {
+			f = fam6
+		}
+		ix.servers[i] = server{addr: ip, ip: net.IP(ip.AsSlice()), weight: s.Weight}
+		id := int32(i)
+		add(ix.global, f, id)
+		if z := ix.zones[record.CountryZone(s.Country)]; s.Country != "" && z != nil {
+			add(z, f, id)
+			if z.parent != nil {
+				add(z.parent, f, id)
+			}
+		}
+	}
+	for z, m := range members {
+		for f := range 2 {
+			z.all[f] = ix.newSet(m[f])
+			z.splitSubsets(ix, f, period)
+		}
+	}
+	ix.global.stats = statsFor(ix.global.name())
+	for _, z := range ix.zones {
+		z.stats = statsFor(z.name())
+	}
+	// Zones without servers still answer: their sets stay empty.
+	return ix
+}
+
+// newSet computes the cumulative weights of ids (ascending).
+func (ix *index) newSet(ids []int32) set {
+	if len(ids) == 0 {
+		return set{}
+	}
+	cum := make([]int64, len(ids))
+	var sum int64
+	for i, id := range ids {
+		sum += ix.servers[id].weight
+		cum[i] = sum
+	}
+	return set{ids: ids, cum: cum}
+}
+
+// splitSubsets fills z.sub[*][f] as the pool does: with n < 8 servers every
+// numbered label has all of them; otherwise a shuffle seeded by the zone
+// label, the family and the period number deals floor(n/4) disjoint servers
+// to each label (the n mod 4 left over are only on the unnumbered label).
+func (z *zone) splitSubsets(ix *index, f int, period int64) {
+	all := z.all[f]
+	n := all.len()
+	if n < minSplit {
+		for i := range subsets {
+			z.sub[i][f] = all
+		}
+		return
+	}
+	shuffled := slices.Clone(all.ids)
+	rng := rand.New(rand.NewPCG(subsetSeed(z.label, f, period)))
+	rng.Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	per := n / subsets
+	for i := range subsets {
+		part := shuffled[i*per : (i+1)*per : (i+1)*per]
+		slices.Sort(part)
+		z.sub[i][f] = ix.newSet(part)
+	}
+}
+
+// subsetSeed derives the shuffle seed from what every DNS server agrees on.
+func subsetSeed(label string, f int, period int64) (uint64, uint64) {
+	h := fnv.New64a()
+	h.Write([]byte(label))
+	var b [9]byte
+	b[0] = byte(f)
+	binary.BigEndian.PutUint64(b[1:], uint64(period))
+	h.Write(b[:])
+	s := h.Sum64()
+	return s, s ^ 0x9e3779b97f4a7c15
+}
+
+// setFor returns the set a label of zone z answers for family f: n is the
+// subset number or -1 for the unnumbered label. Without aaaaAll only the
+// "2" labels carry AAAA records, and those carry every IPv6 server of the zone.
+func (z *zone) setFor(f, n int, aaaaAll bool) *set {
+	if f == fam6 && !aaaaAll {
+		if n != 2 {
+			return nil
+		}
+		return &z.all[fam6]
+	}
+	if n < 0 {
+		return &z.all[f]
+	}
+	return &z.sub[n][f]
+}
+
+// count returns the number of servers of zone z per family.
+func (z *zone) count(f int) int { return z.all[f].len() }
