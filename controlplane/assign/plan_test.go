@@ -425,3 +425,30 @@ func TestGlobalStateNames(t *testing.T) {
 		t.Error("Reason.String")
 	}
 }
+
+// TestNewServerSettles follows a new server from no rows to the targets:
+// 7 active and 5 testing monitors, at most 4 promotions per run.
+func TestNewServerSettles(t *testing.T) {
+	ms := pool(1, 20, N)
+	cfg := DefaultConfig()
+	runs := 0
+	for ; runs < 20; runs++ {
+		changes := Plan(server, ms, cfg)
+		if len(changes) == 0 {
+			break
+		}
+		apply(ms, changes)
+	}
+	var n [score.Paused + 1]int
+	for _, m := range ms {
+		n[m.State]++
+	}
+	if n[A] != 7 || n[T] != 5 || n[C] != 8 {
+		t.Errorf("settled after %d runs at %d active, %d testing, %d candidates", runs, n[A], n[T], n[C])
+	}
+	for _, m := range ms[:7] {
+		if m.State != A {
+			t.Errorf("monitor %d (among the 7 best) is %v", m.ID, m.State)
+		}
+	}
+}
