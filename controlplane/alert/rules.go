@@ -1,6 +1,11 @@
 package alert
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
 
 // Config holds the thresholds of the alert and automatic-removal rules.
 // DefaultConfig returns POOL.md's values.
@@ -49,6 +54,27 @@ func DefaultConfig() Config {
 		CheckEvery:     15 * time.Minute,
 		RemoveEvery:    3 * time.Hour,
 	}
+}
+
+// ErrConfig is wrapped by every error of Config.Validate.
+var ErrConfig = errors.New("alert: invalid config")
+
+// Validate rejects negative durations and NaN thresholds.
+func (c Config) Validate() error {
+	for _, d := range []time.Duration{c.DeletionQuiet, c.RepeatAfter, c.RemoveFirstAge, c.RemoveLastAge, c.RemoveAhead} {
+		if d < 0 {
+			return fmt.Errorf("%w: negative duration %v", ErrConfig, d)
+		}
+	}
+	if c.CheckEvery <= 0 || c.RemoveEvery <= 0 {
+		return fmt.Errorf("%w: job intervals %v, %v must be positive", ErrConfig, c.CheckEvery, c.RemoveEvery)
+	}
+	for _, v := range []float64{c.Score, c.RepeatRise, c.ClearScore, c.RemoveScore, c.RemoveRise} {
+		if math.IsNaN(v) {
+			return fmt.Errorf("%w: NaN threshold", ErrConfig)
+		}
+	}
+	return nil
 }
 
 // State is what the store keeps about a server's alerts. The zero value

@@ -1,6 +1,8 @@
 package alert
 
 import (
+	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -108,5 +110,22 @@ func TestRemoval(t *testing.T) {
 func TestActionString(t *testing.T) {
 	if Send.String() != "send" || Clear.String() != "clear" || None.String() != "none" {
 		t.Error("Action.String")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(*Config){
+		"negative age":  func(c *Config) { c.RemoveFirstAge = -day },
+		"zero interval": func(c *Config) { c.CheckEvery = 0 },
+		"NaN score":     func(c *Config) { c.Score = math.NaN() },
+	} {
+		c := DefaultConfig()
+		mutate(&c)
+		if err := c.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: Validate = %v, want ErrConfig", name, err)
+		}
 	}
 }
