@@ -39,9 +39,15 @@ type planner struct {
 	account   int64
 }
 
-// entries recycles the planner's scratch space: a full pass plans every
-// server, and the scratch would otherwise be most of its garbage.
-var entries = sync.Pool{New: func() any { s := make([]entry, 0, 64); return &s }}
+// scratch is the planner's working space, recycled through scratchPool: a
+// full pass plans every server, and the scratch would otherwise be most of
+// its garbage.
+type scratch struct {
+	es, sorted []entry
+	order      []int
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // Plan selects the server's monitors for one run of the selection and
 // returns the changes to apply, in order (nil when nothing changes). It
@@ -49,12 +55,13 @@ var entries = sync.Pool{New: func() any { s := make([]entry, 0, 64); return &s }
 // ignored; one without a row (score.None) becomes a candidate unless it is
 // deleted. See the package documentation for the rules.
 func Plan(s Server, ms []MonitorStatus, cfg Config) []Change {
-	scratch := entries.Get().(*[]entry)
-	p := planner{cfg: cfg, es: (*scratch)[:0], account: s.AccountID}
+	sc := scratchPool.Get().(*scratch)
+	p := planner{cfg: cfg, es: sc.es[:0], account: s.AccountID}
 	defer func() {
 		clear(p.es) // drop the pointers into ms
-		*scratch = p.es[:0]
-		entries.Put(scratch)
+		clear(sc.sorted)
+		sc.es = p.es[:0]
+		scratchPool.Put(sc)
 	}()
 	ip := s.IP.Unmap()
 	if bits := cfg.netBits(ip, cfg.ServerNetV4, cfg.ServerNetV6); bits > 0 {
@@ -63,7 +70,7 @@ func Plan(s Server, ms []MonitorStatus, cfg Config) []Change {
 	for i := range ms {
 		p.add(ip, &ms[i])
 	}
-	slices.SortFunc(p.es, rank)
+	p.sort(sc)
 
 	blocked := p.markIncumbents()
 	limit := cfg.MaxChanges
@@ -121,21 +128,43 @@ func (c Config) netBits(a netip.Addr, v4, v6 int) int {
 	}
 }
 
+// sort puts the entries in rank order. It sorts indices and moves each
+// entry once: comparing and swapping whole entries was most of a pass.
+func (p *planner) sort(sc *scratch) {
+	sc.order = sc.order[:0]
+	for i := range p.es {
+		sc.order = append(sc.order, i)
+	}
+	slices.SortFunc(sc.order, func(a, b int) int { return rank(&p.es[a], &p.es[b]) })
+	sc.sorted = sc.sorted[:0]
+	for _, i := range sc.order {
+		sc.sorted = append(sc.sorted, p.es[i])
+	}
+	p.es, sc.sorted = sc.sorted, p.es
+}
+
 // rank orders monitors best first: healthy ones, then lower priority, then
 // higher average step, then lower RTT, then id for a stable plan.
-func rank(a, b entry) int {
+func rank(a, b *entry) int {
 	if a.healthy != b.healthy {
 		if a.healthy {
 			return -1
 		}
 		return 1
 	}
-	return cmp.Or(
-		cmp.Compare(a.prio, b.prio),
-		cmp.Compare(b.m.Health.AvgStep, a.m.Health.AvgStep),
-		cmp.Compare(a.m.Health.AvgRTT, b.m.Health.AvgRTT),
-		cmp.Compare(a.m.ID, b.m.ID),
-	)
+	// Early returns, not cmp.Or: it would evaluate every comparison, and
+	// sorting is most of a pass.
+	if c := cmp.Compare(a.prio, b.prio); c != 0 {
+		return c
+	}
+	ha, hb := &a.m.Health, &b.m.Health
+	if c := cmp.Compare(hb.AvgStep, ha.AvgStep); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(ha.AvgRTT, hb.AvgRTT); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.m.ID, b.m.ID)
 }
 
 // markIncumbents walks the active, then the testing monitors, best first,
@@ -207,20 +236,7 @@ func (p *planner) balanceActive() {
 		}
 		p.set(x, score.Active, ReasonFill)
 	}
-	for p.budget[promotions] > 0 && p.budget[activeDemotions] > 0 {
-		w := p.worst(score.Active)
-		if w < 0 {
-			break
-		}
-		x := p.best(score.Testing, score.Active, w)
-		if x < 0 || !p.beats(x, w) {
-			break
-		}
-		p.take(promotions)
-		p.take(activeDemotions)
-		p.set(x, score.Active, ReasonReplace)
-		p.demoteActive(w, ReasonReplaced)
-	}
+	p.replace(score.Testing, score.Active, activeDemotions, func(w int) { p.demoteActive(w, ReasonReplaced) })
 }
 
 // balanceTesting does the same for testing monitors, whose target grows by
@@ -242,19 +258,26 @@ func (p *planner) balanceTesting() {
 		}
 		p.set(x, score.Testing, ReasonFill)
 	}
-	for p.budget[promotions] > 0 && p.budget[testingDemotions] > 0 {
-		w := p.worst(score.Testing)
+	p.replace(score.Candidate, score.Testing, testingDemotions, func(w int) { p.set(w, score.Candidate, ReasonReplaced) })
+}
+
+// replace swaps the worst monitor in state to for the best one in state
+// from while that one beats it and the budgets (promotions and demotions
+// of category k) last; demote moves the replaced one down.
+func (p *planner) replace(from, to score.State, k int, demote func(w int)) {
+	for p.budget[promotions] > 0 && p.budget[k] > 0 {
+		w := p.worst(to)
 		if w < 0 {
-			break
+			return
 		}
-		x := p.best(score.Candidate, score.Testing, w)
+		x := p.best(from, to, w)
 		if x < 0 || !p.beats(x, w) {
-			break
+			return
 		}
 		p.take(promotions)
-		p.take(testingDemotions)
-		p.set(w, score.Candidate, ReasonReplaced)
-		p.set(x, score.Testing, ReasonReplace)
+		p.take(k)
+		p.set(x, to, ReasonReplace)
+		demote(w)
 	}
 }
 

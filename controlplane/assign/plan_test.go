@@ -357,7 +357,7 @@ func TestReplacementMargin(t *testing.T) {
 	t.Run("testing replaced by a better candidate", func(t *testing.T) {
 		ms := slices.Concat(pool(1, 7, A), pool(8, 5, T), pool(13, 2, C))
 		ms[12].Health.AvgRTT = 20 * time.Millisecond // candidate 13 beats testing 12 (120 ms)
-		check(t, Plan(server, ms, DefaultConfig()), []Change{ch(12, T, C, ReasonReplaced), ch(13, C, T, ReasonReplace)})
+		check(t, Plan(server, ms, DefaultConfig()), []Change{ch(13, C, T, ReasonReplace), ch(12, T, C, ReasonReplaced)})
 	})
 }
 

@@ -102,5 +102,8 @@ func byAge(x, y MonitorScore) int {
 }
 
 func byScore(x, y MonitorScore) int {
-	return cmp.Or(cmp.Compare(x.Score, y.Score), cmp.Compare(x.RTT, y.RTT), cmp.Compare(x.MonitorID, y.MonitorID))
+	if c := cmp.Compare(x.Score, y.Score); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(x.RTT, y.RTT), cmp.Compare(x.MonitorID, y.MonitorID))
 }
