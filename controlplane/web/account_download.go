@@ -1,0 +1,118 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// accountExport is everything the site keeps about an account, minus
+// secrets (password hashes, tokens).
+type accountExport struct {
+	Account struct {
+		ID        int64     `json:"id"`
+		Name      string    `json:"name"`
+		CreatedAt time.Time `json:"created_at"`
+	} `json:"account"`
+	Users []struct {
+		Email     string     `json:"email"`
+		Admin     bool       `json:"admin"`
+		Confirmed *time.Time `json:"email_confirmed_at,omitempty"`
+		CreatedAt time.Time  `json:"created_at"`
+	} `json:"users"`
+	Servers []struct {
+		IP              string     `json:"ip"`
+		Netspeed        int64      `json:"netspeed_kbps"`
+		Country         string     `json:"country"`
+		CountryOverride string     `json:"country_override,omitempty"`
+		Score           float64    `json:"score"`
+		CreatedAt       time.Time  `json:"created_at"`
+		DeletionOn      *time.Time `json:"deletion_on,omitempty"`
+	} `json:"servers"`
+	VendorZones []struct {
+		Name            string    `json:"name"`
+		Description     string    `json:"description"`
+		ExpectedClients int64     `json:"expected_clients"`
+		ClientType      string    `json:"client_type"`
+		Status          string    `json:"status"`
+		CreatedAt       time.Time `json:"created_at"`
+	} `json:"vendor_zones"`
+	Invitations []store.Invitation `json:"invitations"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// downloadAccount sends the account's data as a JSON file.
+func (s *Server) downloadAccount(w http.ResponseWriter, r *http.Request, u *store.User) {
+	ctx := r.Context()
+	var out accountExport
+	a, err := s.st.Account(ctx, u.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out.Account.ID, out.Account.Name, out.Account.CreatedAt = a.ID, a.Name, a.CreatedAt
+	users, err := s.st.UsersByAccount(ctx, u.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, x := range users {
+		out.Users = append(out.Users, struct {
+			Email     string     `json:"email"`
+			Admin     bool       `json:"admin"`
+			Confirmed *time.Time `json:"email_confirmed_at,omitempty"`
+			CreatedAt time.Time  `json:"created_at"`
+		}{x.Email, x.IsAdmin, timePtr(x.EmailConfirmedAt), x.CreatedAt})
+	}
+	srvs, err := s.st.ServersByAccount(ctx, u.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, x := range srvs {
+		out.Servers = append(out.Servers, struct {
+			IP              string     `json:"ip"`
+			Netspeed        int64      `json:"netspeed_kbps"`
+			Country         string     `json:"country"`
+			CountryOverride string     `json:"country_override,omitempty"`
+			Score           float64    `json:"score"`
+			CreatedAt       time.Time  `json:"created_at"`
+			DeletionOn      *time.Time `json:"deletion_on,omitempty"`
+		}{x.IP.String(), x.Netspeed, x.Country, x.CountryOverride, x.Score, x.CreatedAt, timePtr(x.DeletionOn)})
+	}
+	vzs, err := s.st.VendorZonesByAccount(ctx, u.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, v := range vzs {
+		out.VendorZones = append(out.VendorZones, struct {
+			Name            string    `json:"name"`
+			Description     string    `json:"description"`
+			ExpectedClients int64     `json:"expected_clients"`
+			ClientType      string    `json:"client_type"`
+			Status          string    `json:"status"`
+			CreatedAt       time.Time `json:"created_at"`
+		}{v.Name, v.Description, v.ExpectedClients, v.ClientType, v.Status, v.CreatedAt})
+	}
+	if out.Invitations, err = s.st.InvitationsByAccount(ctx, u.AccountID, s.now()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="ntppool-account.json"`)
+	_, _ = w.Write(append(b, '\n'))
+}

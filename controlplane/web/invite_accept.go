@@ -1,0 +1,56 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// acceptInvite creates the invited user in the inviting account, with the
+// address confirmed (the invitation reached it).
+func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	tok := r.PathValue("token")
+	ctx := r.Context()
+	in, err := s.st.Invitation(ctx, store.HashToken(tok), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound, "This invitation has expired or was used already.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	p := invitePage{Page: s.page("Join an account", "manage", nil), Token: tok, Email: in.Email}
+	pw := r.PostFormValue("password")
+	if e := checkPassword(pw); e != "" {
+		p.Errors = fieldErrors{"password": e}
+		s.render(w, r, http.StatusUnprocessableEntity, "invite_accept", p)
+		return
+	}
+	hash, err := store.HashPassword(pw)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteInvitation(ctx, store.HashToken(tok)); err != nil {
+			return err
+		}
+		_, err := tx.CreateUser(ctx, store.User{AccountID: in.AccountID, Email: in.Email, PasswordHash: hash, EmailConfirmedAt: s.now()})
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		p.Errors = fieldErrors{"password": "This address already has an account. Delete that account first, or ask for an invitation to another address."}
+		s.render(w, r, http.StatusConflict, "invite_accept", p)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login?done=joined", http.StatusSeeOther)
+}

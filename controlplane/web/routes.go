@@ -1,0 +1,86 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// routes is every route of the site. Middleware is composed once, at the
+// end: security headers on every response, then cross-origin protection
+// that refuses state-changing requests sent from another site.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Public pages: no session is read and no cookie is set.
+	mux.HandleFunc("GET /{$}", s.showHome)
+	mux.HandleFunc("GET /zone/{name}", s.showZone) // and /zone/<name>.json
+	mux.HandleFunc("GET /use", s.showUse)
+	mux.HandleFunc("GET /join", s.showJoin)
+	mux.HandleFunc("GET /vendors", s.showVendors)
+	mux.HandleFunc("GET /scores", s.lookupScores)
+	mux.HandleFunc("GET /scores/{ip}", s.showScores)
+	mux.HandleFunc("GET /scores/{ip}/json", s.scoresJSON)
+	mux.HandleFunc("GET /scores/{ip}/log", s.scoresLog)
+	mux.HandleFunc("GET /news", s.listNews)
+	mux.HandleFunc("GET /news/{slug}", s.showNews)
+	mux.HandleFunc("GET /terms", s.showTerms)
+	mux.HandleFunc("GET /privacy", s.showPrivacy)
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+
+	// Accounts.
+	mux.HandleFunc("GET /signup", s.showSignup)
+	mux.HandleFunc("POST /signup", s.saveSignup)
+	mux.HandleFunc("GET /confirm/{token}", s.confirmEmail)
+	mux.HandleFunc("GET /login", s.showLogin)
+	mux.HandleFunc("POST /login", s.saveLogin)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /reset", s.showResetRequest)
+	mux.HandleFunc("POST /reset", s.saveResetRequest)
+	mux.HandleFunc("GET /reset/{token}", s.showResetForm)
+	mux.HandleFunc("POST /reset/{token}", s.saveReset)
+	mux.HandleFunc("GET /invite/{token}", s.showInvite)
+	mux.HandleFunc("POST /invite/{token}", s.acceptInvite)
+
+	// Manage site: a logged-in user, acting on their own account only.
+	mux.HandleFunc("GET /manage", s.auth(s.listServers))
+	mux.HandleFunc("POST /manage/servers", s.auth(s.addServer))
+	mux.HandleFunc("GET /manage/servers/{id}", s.auth(s.showServer))
+	mux.HandleFunc("POST /manage/servers/{id}/netspeed", s.auth(s.updateServerNetspeed))
+	mux.HandleFunc("POST /manage/servers/{id}/country", s.auth(s.updateServerCountry))
+	mux.HandleFunc("POST /manage/servers/{id}/delete", s.auth(s.deleteServer))
+	mux.HandleFunc("POST /manage/servers/{id}/undelete", s.auth(s.undeleteServer))
+	mux.HandleFunc("GET /manage/account", s.auth(s.showAccount))
+	mux.HandleFunc("POST /manage/account/invite", s.auth(s.inviteUser))
+	mux.HandleFunc("POST /manage/account/users/{id}/remove", s.auth(s.removeUser))
+	mux.HandleFunc("GET /manage/account/download", s.auth(s.downloadAccount))
+	mux.HandleFunc("POST /manage/account/delete", s.auth(s.deleteAccount))
+	mux.HandleFunc("GET /manage/vendors", s.auth(s.showVendorRequest))
+	mux.HandleFunc("POST /manage/vendors", s.auth(s.saveVendorRequest))
+
+	// Admin pages.
+	mux.HandleFunc("GET /admin", s.admin(s.listMonitors))
+	mux.HandleFunc("GET /admin/monitors", s.admin(s.listMonitors))
+	mux.HandleFunc("POST /admin/monitors", s.admin(s.createMonitor))
+	mux.HandleFunc("POST /admin/monitors/{id}/token", s.admin(s.issueMonitorToken))
+	mux.HandleFunc("POST /admin/monitors/{id}/state", s.admin(s.updateMonitorState))
+	mux.HandleFunc("GET /admin/vendors", s.admin(s.listVendorZones))
+	mux.HandleFunc("POST /admin/vendors/{name}/status", s.admin(s.updateVendorZoneStatus))
+	mux.HandleFunc("GET /admin/users", s.admin(s.listUsers))
+	mux.HandleFunc("GET /admin/servers", s.admin(s.listAllServers))
+
+	mux.HandleFunc("/", s.notFound)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "This form was sent from another site and was refused.")
+	}))
+	return withSecurityHeaders(cop.Handler(mux))
+}
+
+func withSecurityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w.Header())
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// scoresLog is /scores/<ip>/log: the score history as CSV (text/plain), with
+// limit, monitor and since as the pool has them.
+func (s *Server) scoresLog(w http.ResponseWriter, r *http.Request) {
+	srv, err := s.scoreServerByIP(r)
+	if s.dataError(w, err) {
+		return
+	}
+	lq, err := s.logQuery(r, srv.ID)
+	if s.dataError(w, err) {
+		return
+	}
+	rows, err := s.st.ScoreLog(r.Context(), lq)
+	if s.dataError(w, err) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"ts_epoch", "ts", "offset", "step", "score", "monitor_id", "monitor_name", "rtt", "leap", "error"})
+	for _, row := range rows {
+		rec := []string{strconv.FormatInt(row.TS.Unix(), 10), row.TS.UTC().Format("2006-01-02 15:04:05"), "",
+			fmtNum(row.Step), fmtNum(row.Score), "", "recentmedian", "", "", row.Error}
+		if row.Offset.Valid {
+			rec[2] = fmtNum(row.Offset.Float64)
+		}
+		if row.MonitorID != 0 {
+			rec[5], rec[6] = strconv.FormatInt(row.MonitorID, 10), row.MonitorName
+		}
+		if row.RTT.Valid {
+			rec[7] = fmtNum(row.RTT.Float64 * 1000)
+		}
+		if row.Leap != 0 {
+			rec[8] = strconv.Itoa(row.Leap)
+		}
+		_ = cw.Write(rec)
+	}
+	cw.Flush()
+}
+
+// dataError answers err on the machine-readable score endpoints and
+// reports whether there was one.
+func (s *Server) dataError(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, errBadParam):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case errors.Is(err, store.ErrNotFound):
+		http.Error(w, "no such server", http.StatusNotFound)
+	default:
+		s.log.Error("web: score data", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+	return true
+}

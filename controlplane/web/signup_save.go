@@ -1,0 +1,65 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/ntppool-ng/ntppool/controlplane/mail"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// saveSignup creates an account with one unconfirmed user and mails the
+// confirmation link. An address already registered gets the same answer
+// (so the form does not tell who has an account) and a mail saying so.
+func (s *Server) saveSignup(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	email, emailErr := checkEmail(r.PostFormValue("email"))
+	pw := r.PostFormValue("password")
+	p := signupPage{Page: s.page("Sign up", "manage", nil), Email: email, Errors: fieldErrors{}}
+	if emailErr != "" {
+		p.Errors["email"] = emailErr
+	}
+	if e := checkPassword(pw); e != "" {
+		p.Errors["password"] = e
+	}
+	if len(p.Errors) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "signup", p)
+		return
+	}
+	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+		s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
+		return
+	}
+	hash, err := store.HashPassword(pw)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var u store.User
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		acct, err := tx.CreateAccount(ctx, email)
+		if err != nil {
+			return err
+		}
+		u = store.User{AccountID: acct, Email: email, PasswordHash: hash}
+		u.ID, err = tx.CreateUser(ctx, u)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		err = s.mailer.Send(ctx, mail.Message{To: []string{email}, Subject: "You already have a " + s.cfg.SiteName + " account",
+			Body: fmt.Sprintf("Hello,\n\nsomeone tried to sign up with this address, which already has an account.\nTo log in: %s/login\nForgot the password? %s/reset\n", s.cfg.BaseURL, s.cfg.BaseURL)})
+	case err == nil:
+		err = s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL)
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "signup_done", signupPage{Page: s.page("Check your email", "manage", nil), Email: email})
+}
+

@@ -1,0 +1,229 @@
+// Package web serves the pool's web site from the control plane: the public
+// pages (home, zones, how to use and join, score pages and their JSON and
+// CSV forms, news, terms, privacy) and the manage site (sign-up, log-in,
+// accounts and their users, servers, vendor zones, admin pages).
+//
+// Pages are server-rendered html/template views with server-drawn SVG
+// graphs (package graph); they need no JavaScript. Public pages never set
+// a cookie: only log-in does, for the manage site. Every state-changing
+// form is a POST guarded by http.CrossOriginProtection, and every handler
+// that touches a server checks that the logged-in account owns it, as the
+// store query does in its WHERE.
+//
+// # Usage
+//
+//	w, err := web.New(web.Config{SiteName: "NTP Pool", BaseURL: "http://127.0.0.1:8080",
+//	    PoolZone: "pool.ntp.test"}, web.Deps{Store: st, Registry: reg, Logger: log})
+//	mux.Handle("/", w.Handler())
+//	go w.Run(ctx) // alert emails and daily zone counts (run it on the leader only)
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ntppool-ng/ntppool/controlplane/alert"
+	"github.com/ntppool-ng/ntppool/controlplane/mail"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// Config is the web site's configuration. Zero values take the defaults
+// documented on each field.
+type Config struct {
+	SiteName string // "NTP Pool"
+	// BaseURL is the site's public address, used in emailed links
+	// ("http://127.0.0.1:8080").
+	BaseURL string
+	// PoolZone is the DNS zone clients use ("pool.ntp.test").
+	PoolZone string
+	// NewsDir holds news as Markdown files named YYYY-MM-DD-slug.md; empty
+	// means no news.
+	NewsDir string
+	// TermsFile and PrivacyFile, when set, replace the built-in texts
+	// (Markdown).
+	TermsFile   string
+	PrivacyFile string
+	// Mail is the SMTP relay; an empty host writes messages to the log.
+	Mail mail.Config
+	// SecureCookies marks the session cookie Secure (HTTPS only). Off for
+	// a development site on http://127.0.0.1.
+	SecureCookies bool
+
+	SessionTTL      time.Duration // 30 days
+	ConfirmTTL      time.Duration // confirmation links: 72 h
+	ResetTTL        time.Duration // password reset links: 1 h
+	InviteTTL       time.Duration // invitations: 7 days
+	CountsTTL       time.Duration // home and zone page counts are at most this old: 30 s
+	ZoneCountsEvery time.Duration // daily zone count snapshots: every 4 h
+	CleanupEvery    time.Duration // expired sessions and tokens: 1 h
+
+	// AuthRate and AuthBurst limit log-in, sign-up and reset attempts per
+	// client address and per email address: 10 a minute, burst 10.
+	AuthRate  rate.Limit
+	AuthBurst int
+
+	// Score decides which servers count as active (in the DNS), as the
+	// publisher does; zero means score.DefaultConfig().
+	Score score.Config
+	// Alert is the alert rules' configuration; zero means
+	// alert.DefaultConfig().
+	Alert alert.Config
+}
+
+func (c *Config) defaults() error {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.SiteName == "" {
+		c.SiteName = "NTP Pool"
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://127.0.0.1:8080"
+	}
+	if _, err := url.Parse(c.BaseURL); err != nil {
+		return fmt.Errorf("web: base URL: %w", err)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.PoolZone == "" {
+		c.PoolZone = "pool.ntp.test"
+	}
+	def(&c.SessionTTL, 30*24*time.Hour)
+	def(&c.ConfirmTTL, 72*time.Hour)
+	def(&c.ResetTTL, time.Hour)
+	def(&c.InviteTTL, 7*24*time.Hour)
+	def(&c.CountsTTL, 30*time.Second)
+	def(&c.ZoneCountsEvery, 4*time.Hour)
+	def(&c.CleanupEvery, time.Hour)
+	if c.AuthRate <= 0 {
+		c.AuthRate = rate.Every(6 * time.Second)
+	}
+	if c.AuthBurst <= 0 {
+		c.AuthBurst = 10
+	}
+	if c.Score == (score.Config{}) {
+		c.Score = score.DefaultConfig()
+	}
+	if c.Alert == (alert.Config{}) {
+		c.Alert = alert.DefaultConfig()
+	}
+	return nil
+}
+
+// Deps are the parts the web site uses.
+type Deps struct {
+	Store *store.Store
+	// Registry adds servers under the pool's rules (controlplane/registry).
+	Registry ServerAdder
+	Logger   *slog.Logger
+	// Mailer overrides the sender built from Config.Mail (tests).
+	Mailer mail.Sender
+	// Changed, when set, is called after the site changed a server or
+	// vendor zone, so the publisher can act at once.
+	Changed func()
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the web site.
+type Server struct {
+	cfg     Config
+	st      *store.Store
+	reg     ServerAdder
+	log     *slog.Logger
+	mailer  mail.Sender
+	changed func()
+	now     func() time.Time
+
+	views   *views
+	limits  *limiter
+	counts  atomic.Pointer[census]
+	countMu sync.Mutex // one census build at a time
+	news    newsCache
+	handler http.Handler
+}
+
+// ErrConfig reports a configuration New cannot work with.
+var ErrConfig = errors.New("web: bad configuration")
+
+// New checks the configuration, parses every template and builds the
+// routes. It fails when a template is missing or broken.
+func New(cfg Config, d Deps) (*Server, error) {
+	if d.Store == nil {
+		return nil, fmt.Errorf("%w: no store", ErrConfig)
+	}
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, st: d.Store, reg: d.Registry, log: d.Logger, mailer: d.Mailer, changed: d.Changed, now: d.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.mailer == nil {
+		s.mailer = mail.New(cfg.Mail, s.log)
+	}
+	if s.changed == nil {
+		s.changed = func() {}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	v, err := parseViews()
+	if err != nil {
+		return nil, err
+	}
+	s.views = v
+	s.limits = newLimiter(cfg.AuthRate, cfg.AuthBurst)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the whole site, to mount at "/".
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run runs the background jobs until ctx ends: alert emails and automatic
+// removal, daily zone counts, and expiry of sessions and tokens. Run it on
+// one instance only (the leader), or alerts go out twice.
+func (s *Server) Run(ctx context.Context) error {
+	job := alert.NewJob(alert.JobConfig{Rules: s.cfg.Alert, SiteName: s.cfg.SiteName, BaseURL: s.cfg.BaseURL},
+		s.st, s.mailer, s.log, s.now, s.changed)
+	var wg sync.WaitGroup
+	wg.Go(func() { job.Run(ctx) })
+	wg.Go(func() { s.every(ctx, s.cfg.ZoneCountsEvery, "zone counts", s.saveZoneCounts) })
+	wg.Go(func() {
+		s.every(ctx, s.cfg.CleanupEvery, "cleanup", func(ctx context.Context) error {
+			s.limits.prune(s.now())
+			return s.st.DeleteExpiredWebRows(ctx, s.now())
+		})
+	})
+	wg.Wait()
+	return nil
+}
+
+// every runs fn now and then every d until ctx ends, logging failures.
+func (s *Server) every(ctx context.Context, d time.Duration, name string, fn func(context.Context) error) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("web: background job failed", "job", name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
