@@ -32,9 +32,31 @@
 // a Config field: Local() switches the network and account rules off for a
 // pool on loopback under one account.
 //
+// # Health
+//
+// MonitorStatus.Health is the monitor's probe rows for the server within
+// Config.HealthWindow (24 h): their count, average step and average RTT
+// (rows without an RTT left out of that average, as SQL's AVG does).
+//
+// # Probe intervals
+//
+// Config.Interval, NextDue and Due: an active pair every 9 min (45 min when
+// the monitor is only globally testing), a testing pair every 45 min,
+// candidates, paused pairs and pairs at -90 or below every 2 h; never within
+// 60 s of the server's last overall-score update, never on or after its
+// deletion date, never for a monitor that is not globally active or
+// testing.
+//
+// # Clocks
+//
+// Config.Scaled(f) multiplies every interval and window; Config.Fast(every)
+// probes every pair each interval, for the one-command pool (with
+// score.Config.Fast(every) a perfect new server is in the DNS after 14
+// intervals). Config.Validate rejects settings the rules cannot use.
+//
 // # Usage
 //
-//	cfg := assign.DefaultConfig()
+//	cfg := assign.DefaultConfig() // or assign.Local().Fast(2 * time.Second)
 //	changes := assign.Plan(assign.Server{IP: ip, AccountID: owner}, monitors, cfg)
 //	for _, c := range changes {
 //		// store: set monitor c.MonitorID's state for the server from c.From to c.To
@@ -44,4 +66,5 @@
 //	pair := assign.Pair{State: st, Global: g, Score: s, Handed: handed, Scored: scored, Deletion: del}
 //	if cfg.Due(now, pair) { /* hand the server to the monitor */ }
 //	next, ok := cfg.NextDue(pair) // for a "due at" column; !ok: never
+//	rerun := cfg.NextRun(ranAt, len(changes) > 0)
 package assign

@@ -12,7 +12,8 @@ var ErrConfig = errors.New("assign: invalid config")
 
 // Validate reports the first setting the selection cannot work with:
 // negative targets or limits, a run that may change nothing, a prefix
-// length beyond the address size, an interval that is not positive.
+// length beyond the address size, a negative interval (0 is allowed: due
+// every time), an empty health window.
 func (c Config) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
@@ -32,12 +33,14 @@ func (c Config) Validate() error {
 		return bad("IPv6 prefix lengths /%d, /%d outside 0..128", c.ServerNetV6, c.SpreadV6)
 	case c.AccountMaxActive < 0 || c.AccountMaxTesting < 0 || c.AccountMaxTotal < 0:
 		return bad("account limits must not be negative")
-	case c.ActiveInterval <= 0 || c.ActiveTestingInterval <= 0 || c.TestingInterval <= 0 || c.SlowInterval <= 0:
-		return bad("probe intervals must be positive")
+	case c.ActiveInterval < 0 || c.ActiveTestingInterval < 0 || c.TestingInterval < 0 || c.SlowInterval < 0:
+		return bad("probe intervals must not be negative")
 	case c.MinRescore < 0 || math.IsNaN(c.SlowScore):
 		return bad("rescore gap %v or slow score %v", c.MinRescore, c.SlowScore)
-	case c.Reevaluate <= 0 || c.ReevaluateAfterChange <= 0 || c.HealthWindow <= 0:
-		return bad("selection intervals and health window must be positive")
+	case c.Reevaluate < 0 || c.ReevaluateAfterChange < 0:
+		return bad("selection intervals must not be negative")
+	case c.HealthWindow <= 0:
+		return bad("health window %v must be positive", c.HealthWindow)
 	}
 	return nil
 }
@@ -63,4 +66,18 @@ func (c Config) NextRun(last time.Time, changed bool) time.Time {
 		return last.Add(c.ReevaluateAfterChange)
 	}
 	return last.Add(c.Reevaluate)
+}
+
+// Fast returns c on a fast clock for the one-command pool and tests: every
+// pair is probed each interval whatever its state, a server may be
+// rescored after every/3, the selection runs every interval (twice that
+// after a change), and health covers 100 intervals so the data-point
+// thresholds can be met. With score.Config.Fast(every) a new server with
+// perfect probes enters the DNS after 14 intervals.
+func (c Config) Fast(every time.Duration) Config {
+	c.ActiveInterval, c.ActiveTestingInterval, c.TestingInterval, c.SlowInterval = every, every, every, every
+	c.MinRescore = every / 3
+	c.Reevaluate, c.ReevaluateAfterChange = every, 2*every
+	c.HealthWindow = 100 * every
+	return c
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	for _, c := range []Config{DefaultConfig(), Local(), DefaultConfig().Scaled(1.0 / 180)} {
+	for _, c := range []Config{DefaultConfig(), Local(), DefaultConfig().Scaled(1.0 / 180), Local().Fast(time.Second)} {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("Validate: %v", err)
 		}
@@ -21,7 +21,7 @@ func TestValidate(t *testing.T) {
 		"v4 prefix":          func(c *Config) { c.SpreadV4 = 33 },
 		"v6 prefix":          func(c *Config) { c.ServerNetV6 = 129 },
 		"account limit":      func(c *Config) { c.AccountMaxTotal = -1 },
-		"zero interval":      func(c *Config) { c.ActiveInterval = 0 },
+		"negative interval":  func(c *Config) { c.ActiveInterval = -1 },
 		"negative rescore":   func(c *Config) { c.MinRescore = -time.Second },
 		"zero health window": func(c *Config) { c.HealthWindow = 0 },
 	} {

@@ -17,7 +17,9 @@
 // Config.InDNS and Config.Weight decide publication (score >= 10, net speed
 // > 0, deletion more than 14 days away; optional weight ramp).
 //
-// Every number is a Config field; DefaultConfig returns POOL.md's values.
+// Every number is a Config field; DefaultConfig returns POOL.md's values,
+// Validate rejects settings the rules cannot use, and Scaled and Fast
+// shorten the median windows for a fast clock (see assign.Config.Fast).
 //
 // # Usage
 //

@@ -50,3 +50,11 @@ func (c Config) Scaled(f float64) Config {
 func scale(d time.Duration, f float64) time.Duration {
 	return max(time.Millisecond, time.Duration(float64(d)*f))
 }
+
+// Fast returns c with recent-median windows for a fast clock where every
+// pair is probed each interval (assign.Config.Fast): 3, 5 and 10
+// intervals, so a monitor's newest score always counts.
+func (c Config) Fast(every time.Duration) Config {
+	c.ActiveWindow, c.TestingWindow, c.AnyWindow = 3*every, 5*every, 10*every
+	return c
+}
