@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -149,5 +150,28 @@ func TestTimestampEncoding(t *testing.T) {
 	ts := timestamp(time.Unix(0, 500_000_000))
 	if ts>>32 != ntpEpochGap || math.Abs(float64(uint32(ts))/(1<<32)-0.5) > 1e-9 {
 		t.Errorf("timestamp %x", ts)
+	}
+}
+
+func TestListenSamePort(t *testing.T) {
+	var addrs []netip.Addr
+	var cfgs []Config
+	for i := range 20 {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{127, 0, 1, byte(10 + i)}))
+		cfgs = append(cfgs, Config{Stratum: uint8(1 + i%5)})
+	}
+	all, err := ListenSamePort(addrs, cfgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range all {
+		defer s.Close()
+		if s.Addr().Addr() != addrs[i] || s.Addr().Port() != all[0].Addr().Port() {
+			t.Fatalf("server %d on %v", i, s.Addr())
+		}
+		r, err := ntp.QueryWithOptions(s.Addr().String(), ntp.QueryOptions{Timeout: time.Second})
+		if err != nil || int(r.Stratum) != 1+i%5 {
+			t.Fatalf("server %d: %v %v", i, r, err)
+		}
 	}
 }
