@@ -114,7 +114,7 @@ func (s *Server) invalidate() {
 	s.changed()
 }
 
-// saveZoneCounts stores today's row for every zone that has servers, and
+// saveZoneCounts stores today's rows for every zone that has servers, and
 // for the global and continent zones always.
 func (s *Server) saveZoneCounts(ctx context.Context) error {
 	c, err := s.buildCensus(ctx)
@@ -128,15 +128,19 @@ func (s *Server) saveZoneCounts(ctx context.Context) error {
 		rows = append(rows, store.ZoneCount{Zone: k.Zone, IPVersion: k.IPv, Day: day, TS: c.at,
 			Registered: st.Registered, Active: st.Active, Netspeed: st.Weight})
 	}
-	for _, z := range append([]string{globalZone}, record.Continents...) {
-		for _, v := range []int{4, 6} {
-			if _, ok := c.zones[zoneKey{z, v}]; !ok {
-				add(zoneKey{z, v}, zoneStat{})
-			}
-		}
+	// Both IP versions of every zone that has servers, so a version that
+	// dropped to none shows as 0, not as a gap.
+	zones := map[string]bool{globalZone: true}
+	for _, z := range record.Continents {
+		zones[z] = true
 	}
-	for k, st := range c.zones {
-		add(k, st)
+	for k := range c.zones {
+		zones[k.Zone] = true
+	}
+	for z := range zones {
+		for _, v := range []int{4, 6} {
+			add(zoneKey{z, v}, c.zones[zoneKey{z, v}])
+		}
 	}
 	return s.st.InTx(ctx, func(tx *store.Tx) error { return tx.SaveZoneCounts(ctx, rows) })
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,3 +187,7 @@ func (s *site) signUp(email string) (*client, store.User) {
 	}
 	return c, u
 }
+
+func strconvI(v int64) string { return strconv.FormatInt(v, 10) }
+
+func httptestRequest(target string) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }

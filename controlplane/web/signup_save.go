@@ -62,4 +62,3 @@ func (s *Server) saveSignup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "signup_done", signupPage{Page: s.page("Check your email", "manage", nil), Email: email})
 }
-
