@@ -258,7 +258,9 @@ func TestAgentReportsWhatServersSay(t *testing.T) {
 		{func(r monitorapi.Result) bool { return r.Leap == 3 && near(off(r), 0) && r.Error == "" }, "leap alarm"},
 		{func(r monitorapi.Result) bool { return r.KissCode == "RATE" && r.Stratum == 0 && r.Offset == nil }, "KoD RATE"},
 		{func(r monitorapi.Result) bool { return r.KissCode == "DENY" && r.Error == "kiss-o'-death DENY" }, "KoD DENY"},
-		{func(r monitorapi.Result) bool { return r.NoResponse && r.Error == "no response: timeout" && r.RTT == nil }, "silence"},
+		{func(r monitorapi.Result) bool {
+			return r.NoResponse && r.Error == "no response: timeout" && r.RTT == nil
+		}, "silence"},
 	}
 	for i, c := range checks {
 		r, ok := got[ips[i]]
