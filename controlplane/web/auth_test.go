@@ -12,6 +12,7 @@ import (
 )
 
 func TestSignUpConfirmLogInSetsAHardenedCookie(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, func(c *Config) { c.SecureCookies = true })
 	c := s.client()
 	c.post("/signup", url.Values{"email": {"new@example.test"}, "password": {"correct horse battery"}}).want(t, http.StatusOK, "Check your email")
@@ -47,6 +48,7 @@ func TestSignUpConfirmLogInSetsAHardenedCookie(t *testing.T) {
 }
 
 func TestLogInRejections(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	s.signUp("a@example.test")
 	c := s.client()
@@ -66,6 +68,7 @@ func TestLogInRejections(t *testing.T) {
 }
 
 func TestSignUpFormErrorsAndDuplicates(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	c := s.client()
 	r := c.post("/signup", url.Values{"email": {"not an address"}, "password": {"short"}})
@@ -77,6 +80,7 @@ func TestSignUpFormErrorsAndDuplicates(t *testing.T) {
 }
 
 func TestRateLimitOnLogInSignUpAndReset(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, func(c *Config) { c.AuthRate, c.AuthBurst = rate.Every(time.Hour), 3 })
 	c := s.client()
 	for i := range 3 {
@@ -90,6 +94,7 @@ func TestRateLimitOnLogInSignUpAndReset(t *testing.T) {
 }
 
 func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
+	t.Parallel()
 	l := newLimiter(rate.Every(time.Hour), 2)
 	now := time.Now()
 	if !l.allow(now, "ip:a", "email:x") || !l.allow(now, "ip:b", "email:x") {
@@ -112,6 +117,7 @@ func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
 }
 
 func TestCrossOriginFormsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	c, u := s.signUp("a@example.test")
 	for _, tc := range []struct{ path, form string }{
@@ -140,6 +146,7 @@ func TestCrossOriginFormsAreRefused(t *testing.T) {
 }
 
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	old, _ := s.signUp("r@example.test")
 	c := s.client()
@@ -167,6 +174,7 @@ func TestPasswordReset(t *testing.T) {
 }
 
 func TestLogOutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	c, _ := s.signUp("o@example.test")
 	c.get("/manage").want(t, http.StatusOK)

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ type site struct {
 	st   *store.Store
 	smtp *mailtest.Server
 	ts   *httptest.Server
+	// changes counts calls of Deps.Changed.
+	changes atomic.Int64
 }
 
 // testAdder registers servers with the parts of the pool's rules that need
@@ -77,7 +80,7 @@ func newSite(t *testing.T, mod func(*Config)) *site {
 		mod(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := New(cfg, Deps{Store: st, Registry: testAdder{st: st}, Logger: log})
+	w, err := New(cfg, Deps{Store: st, Registry: testAdder{st: st}, Logger: log, Changed: func() { s.changes.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,4 +193,16 @@ func (s *site) signUp(email string) (*client, store.User) {
 
 func strconvI(v int64) string { return strconv.FormatInt(v, 10) }
 
-func httptestRequest(target string) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }
+func httptestRequest(target string) *http.Request {
+	return httptest.NewRequest(http.MethodGet, target, nil)
+}
+
+// admin signs up a user, makes it an admin and returns its client.
+func (s *site) admin(email string) *client {
+	s.t.Helper()
+	c, u := s.signUp(email)
+	if err := s.st.SetUserAdmin(context.Background(), u.ID, true); err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}

@@ -57,6 +57,7 @@ func seedServer(t *testing.T, st *store.Store, acct int64, ip string, n int) (st
 }
 
 func TestPublicPagesSetNoCookies(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, func(c *Config) { c.SecureCookies = true })
 	seedServer(t, s.st, 0, "192.0.2.10", 5)
 	c := s.client()
@@ -82,6 +83,7 @@ func TestPublicPagesSetNoCookies(t *testing.T) {
 }
 
 func TestHomeShowsCountsNewsAndCredit(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "2026-01-05-ipv6.md"), []byte("# IPv6 everywhere\n\nAll labels <script>x</script> get **AAAA** now.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "2025-12-01-hello.md"), []byte("# Hello\n\nFirst post.\n"), 0o644)
@@ -106,6 +108,7 @@ func TestHomeShowsCountsNewsAndCredit(t *testing.T) {
 }
 
 func TestTermsAndPrivacyAreReplaceable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	terms := filepath.Join(dir, "terms.md")
 	os.WriteFile(terms, []byte("# Our own terms\n\nBe nice.\n"), 0o644)
@@ -116,6 +119,7 @@ func TestTermsAndPrivacyAreReplaceable(t *testing.T) {
 }
 
 func TestUsePageHasSnippetsWithThePoolsNames(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, func(c *Config) { c.PoolZone = "pool.example.org" })
 	s.client().get("/use").want(t, http.StatusOK,
 		"pool 2.pool.example.org iburst", "server 0.pool.example.org iburst", "NTP=0.pool.example.org 1.pool.example.org",
@@ -123,6 +127,7 @@ func TestUsePageHasSnippetsWithThePoolsNames(t *testing.T) {
 }
 
 func TestZonePagesAndJSON(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	seedServer(t, s.st, 0, "192.0.2.10", 1)
 	ctx := context.Background()
@@ -187,6 +192,7 @@ func TestZonePagesAndJSON(t *testing.T) {
 }
 
 func TestScoresLogCSV(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	srv, mid := seedServer(t, s.st, 0, "192.0.2.10", 12)
 	c := s.client()
@@ -251,6 +257,7 @@ func TestScoresLogCSV(t *testing.T) {
 }
 
 func TestScoresJSON(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	seedServer(t, s.st, 0, "2001:db8::10", 4)
 	c := s.client()
@@ -299,6 +306,7 @@ func TestScoresJSON(t *testing.T) {
 }
 
 func TestScorePageRendersGraphs(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, nil)
 	seedServer(t, s.st, 0, "192.0.2.10", 15)
 	c := s.client()
