@@ -234,7 +234,9 @@ func TestAgentReportsWhatServersSay(t *testing.T) {
 	cp.MaxBatches = 1
 	srv := startCP(t, cp)
 	h := runAgent(t, srv.url(), "tok", t.TempDir(), port, func(o *Options) { o.SkipClockCheck = false })
-	eventually(t, "the batch to be committed", 10*time.Second, func() bool { return cp.Stats().Committed == 1 })
+	eventually(t, "the batch to be committed and acknowledged", 10*time.Second, func() bool {
+		return cp.Stats().Committed == 1 && value(h.m.LastSubmit) != 0
+	})
 
 	got := map[netip.Addr]monitorapi.Result{}
 	for _, r := range cp.Handed()[0].Results {
