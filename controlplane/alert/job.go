@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -102,6 +103,7 @@ func (j *Job) Check(ctx context.Context) error {
 		return fmt.Errorf("alert: check: %w", err)
 	}
 	accounts, groups := byAccount(cands)
+	var errs []error
 	for _, acct := range accounts {
 		var due, failing []store.AlertCandidate
 		for _, c := range groups[acct] {
@@ -130,7 +132,10 @@ func (j *Job) Check(ctx context.Context) error {
 		fmt.Fprintf(&b, "\nPlease check that the servers answer NTP queries from the internet and keep good time.\nManage your servers: %s/manage\n", j.cfg.BaseURL)
 		subject := fmt.Sprintf("%s: %d of your servers score low", j.cfg.SiteName, len(failing))
 		if err := j.send(ctx, acct, subject, b.String()); err != nil {
-			return err
+			// One account's bad address must not hold up the others;
+			// its alert is tried again on the next run.
+			errs = append(errs, err)
+			continue
 		}
 		for _, c := range due {
 			st := ruleServer(c).Alert.Sent(now, c.Server.Score)
@@ -139,7 +144,7 @@ func (j *Job) Check(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Remove schedules the automatic removal of servers that kept failing
@@ -151,6 +156,7 @@ func (j *Job) Remove(ctx context.Context) error {
 		return fmt.Errorf("alert: removal: %w", err)
 	}
 	removed := false
+	var errs []error
 	for _, c := range cands {
 		when, ok := j.cfg.Rules.Removal(now, ruleServer(c))
 		if !ok {
@@ -163,13 +169,13 @@ func (j *Job) Remove(ctx context.Context) error {
 		body := fmt.Sprintf("Hello,\n\nyour server %s has scored badly for a long time despite our alerts, so it was removed from the DNS of the %s and will be deleted on %s.\n\nIf you have fixed it, you can cancel the deletion: %s/manage\nIts scores: %s/scores/%s\n",
 			c.Server.IP, j.cfg.SiteName, when.UTC().Format("2006-01-02"), j.cfg.BaseURL, j.cfg.BaseURL, c.Server.IP)
 		if err := j.send(ctx, c.Server.AccountID, fmt.Sprintf("%s: server %s removed", j.cfg.SiteName, c.Server.IP), body); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
 	if removed {
 		j.changed()
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // send mails the account's confirmed users (all users if none confirmed).
