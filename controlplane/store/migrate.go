@@ -43,17 +43,28 @@ func (s *Store) migrate(ctx context.Context) error {
 		if m.Version <= cur {
 			continue
 		}
-		err := s.InTx(ctx, func(tx *Tx) error {
-			if _, err := tx.x.ExecContext(ctx, m.SQL); err != nil {
-				return err
-			}
-			// PRAGMA takes no bound parameters; Version is an int.
-			_, err := tx.x.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version))
-			return err
-		})
+		err := s.migrateStep(ctx, m)
 		if err != nil {
 			return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
 		}
 	}
 	return nil
+}
+
+// migrateStep runs one step and its version bump in one transaction, on the
+// plain connection: scripts are not worth caching.
+func (s *Store) migrateStep(ctx context.Context, m Migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return err
+	}
+	// PRAGMA takes no bound parameters; Version is an int.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

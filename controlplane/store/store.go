@@ -78,7 +78,8 @@ type q struct{ x querier }
 // Store is the database. Its methods each run in their own transaction.
 type Store struct {
 	q
-	db *sql.DB
+	db    *sql.DB
+	cache *stmtCache
 }
 
 // Tx is one transaction, handed to the function given to InTx.
@@ -99,7 +100,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{q: q{x: db}, db: db}
+	cache := &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+	s := &Store{q: q{x: cachedQuerier{cache: cache}}, db: db, cache: cache}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -108,7 +110,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.cache.close()
+	return s.db.Close()
+}
 
 // DB exposes the handle for packages of this module that add their own
 // tables (the web UI) and for metrics (sql.DBStats).
@@ -121,7 +126,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{q{x: tx}}); err != nil {
+	if err := fn(&Tx{q{x: cachedQuerier{cache: s.cache, tx: tx}}}); err != nil {
 		tx.Rollback()
 		return err
 	}

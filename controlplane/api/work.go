@@ -1,0 +1,69 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+func (s *Server) handOutWork(w http.ResponseWriter, r *http.Request, m store.Monitor) {
+	work, err := s.Work(r.Context(), m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, work)
+}
+
+// Work picks the monitor's due servers (assign rules), at most BatchMax,
+// least recently handed out first, marks them handed out and signs them
+// into one batch.
+func (s *Server) Work(ctx context.Context, m store.Monitor) (monitorapi.Work, error) {
+	g, err := assign.ParseGlobalState(m.State)
+	if err != nil {
+		return monitorapi.Work{}, err
+	}
+	now := s.cfg.Now()
+	work := monitorapi.Work{BatchID: newBatchID(now), Servers: []monitorapi.Assignment{}}
+	next := now.Add(s.cfg.IdlePoll)
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		cands, err := tx.MonitorWork(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for _, c := range cands {
+			st, err := score.ParseState(c.State)
+			if err != nil {
+				continue
+			}
+			p := assign.Pair{State: st, Global: g, Score: c.Score, Handed: c.LastHandedOut,
+				Scored: c.LastScoreUpdate, Deletion: c.DeletionOn}
+			if len(ids) < s.cfg.BatchMax && s.cfg.Assign.Due(now, p) {
+				ids = append(ids, c.ServerID)
+				work.Servers = append(work.Servers, monitorapi.Assignment{
+					IP: c.IP, Ticket: ticket(s.cfg.TicketKey, m.ID, work.BatchID, c.IP)})
+				continue
+			}
+			if at, ok := s.cfg.Assign.NextDue(p); ok && at.Before(next) {
+				next = at
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return tx.MarkHandedOut(ctx, m.ID, ids, now)
+	})
+	if err != nil {
+		return monitorapi.Work{}, err
+	}
+	if len(work.Servers) == 0 {
+		work.NextPoll = monitorapi.Duration(max(next.Sub(now), 100*time.Millisecond))
+	}
+	return work, nil
+}

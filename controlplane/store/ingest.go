@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Set-at-a-time methods for batch ingestion: one statement per batch
+// instead of one per result, because statement overhead, not SQLite's
+// work, bounds the ingestion rate.
+
+// ProbeTarget is a live server as a monitor's result finds it.
+type ProbeTarget struct {
+	ServerID int64
+	IP       netip.Addr
+	Stratum  int
+	Score    float64 // overall score
+	// LastScoreUpdate is zero when the server was never scored.
+	LastScoreUpdate time.Time
+	HasPair         bool    // the monitor has a row for the server
+	PairScore       float64 // the monitor's score for it
+}
+
+// ProbeTargets looks up the live servers with the given addresses, each with
+// the monitor's pair. Addresses without a live server are absent from the map.
+func (q q) ProbeTargets(ctx context.Context, monitorID int64, ips []netip.Addr) (map[netip.Addr]ProbeTarget, error) {
+	out := make(map[netip.Addr]ProbeTarget, len(ips))
+	if len(ips) == 0 {
+		return out, nil
+	}
+	args := []any{monitorID}
+	for _, ip := range ips {
+		args = append(args, ip.Unmap().String())
+	}
+	rows, err := q.x.QueryContext(ctx, `SELECT s.id, s.ip, s.stratum, s.score, s.last_score_update, ms.score
+		FROM servers s LEFT JOIN monitor_servers ms ON ms.server_id = s.id AND ms.monitor_id = ?
+		WHERE s.deleted_at IS NULL AND s.ip IN (`+placeholders(len(ips))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: probe targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t ProbeTarget
+		var ip string
+		var lsu sql.NullInt64
+		var pair sql.NullFloat64
+		if err := rows.Scan(&t.ServerID, &ip, &t.Stratum, &t.Score, &lsu, &pair); err != nil {
+			return nil, fmt.Errorf("store: probe targets: %w", err)
+		}
+		if t.IP, err = netip.ParseAddr(ip); err != nil {
+			return nil, fmt.Errorf("store: probe targets: bad stored ip %q: %w", ip, err)
+		}
+		t.LastScoreUpdate = fromMS(lsu)
+		t.HasPair, t.PairScore = pair.Valid, pair.Float64
+		out[t.IP] = t
+	}
+	return out, rows.Err()
+}
+
+// AddLogScores appends history rows in one statement.
+func (q q) AddLogScores(ctx context.Context, ls []LogScore) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 9*len(ls))
+	for _, l := range ls {
+		var leap any
+		if l.Leap != 0 {
+			leap = l.Leap
+		}
+		args = append(args, l.ServerID, nullID(l.MonitorID), l.Time.Truncate(time.Second).UnixMilli(), l.Step, l.Score,
+			nullFloat(l.Offset), nullFloat(l.RTT), leap, l.Error)
+	}
+	vals := strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(ls))
+	_, err := q.x.ExecContext(ctx, `INSERT INTO log_scores
+		(server_id, monitor_id, ts, step, score, clock_offset, rtt, leap, error) VALUES `+vals[:len(vals)-2], args...)
+	if err != nil {
+		return fmt.Errorf("store: add %d log scores: %w", len(ls), err)
+	}
+	return nil
+}
+
+// PairsOfServers lists the pairs of several servers, by server then monitor.
+func (q q) PairsOfServers(ctx context.Context, serverIDs []int64) ([]MonitorServer, error) {
+	if len(serverIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(serverIDs))
+	for i, id := range serverIDs {
+		args[i] = id
+	}
+	return q.pairs(ctx, "pairs of servers",
+		`WHERE server_id IN (`+placeholders(len(serverIDs))+`) ORDER BY server_id, monitor_id`, args...)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
