@@ -243,4 +243,3 @@ func resultError(r monitorapi.Result) string {
 	}
 	return ""
 }
-
