@@ -118,7 +118,7 @@ func (c Chart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%.1f" fill="#fff" stroke="#adb5bd"/>`, marginLeft, marginTop, plotW, plotH)
 
 	// Value grid and labels.
-	for _, v := range niceTicks(ymin, ymax, 6) {
+	for _, v := range niceTicks(ymin, ymax, 8) {
 		yy := y(v)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e9ecef"/>`, marginLeft, marginLeft+plotW, yy, yy)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" fill="#495057">%s%s</text>`, marginLeft-4, yy+4, fmtNum(v), esc(c.YUnit))

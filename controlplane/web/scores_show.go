@@ -112,8 +112,7 @@ func scoreCharts(rows []store.LogRow, mons []store.ServerMonitor, now time.Time)
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b int64) int { return order[a] - order[b] })
-	scoreSeries := []graph.Series{overall}
-	var offSeries []graph.Series
+	var scoreSeries, offSeries []graph.Series
 	for _, id := range ids {
 		if sc := perScore[id]; sc != nil {
 			scoreSeries = append(scoreSeries, *sc)
@@ -122,6 +121,8 @@ func scoreCharts(rows []store.LogRow, mons []store.ServerMonitor, now time.Time)
 			offSeries = append(offSeries, *off)
 		}
 	}
+	// The overall score last, so it is drawn on top of the monitors'.
+	scoreSeries = append(scoreSeries, overall)
 	start := now.Add(-logWindow)
 	if len(rows) > 0 && rows[len(rows)-1].TS.After(start) {
 		start = rows[len(rows)-1].TS
