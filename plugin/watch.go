@@ -16,7 +16,7 @@ import (
 // Watcher tuning; fields of Config where a test needs them faster.
 const (
 	pageSize     = 2000
-	opTimeout    = 10 * time.Second
+	opTimeout    = 3 * time.Second
 	probeTimeout = 2 * time.Second
 	minBackoff   = 100 * time.Millisecond
 	maxBackoff   = 5 * time.Second
@@ -132,6 +132,12 @@ func (p *NTPPool) run(ctx context.Context) {
 			continue
 		}
 		etcdErrors.WithLabelValues(errOp(err)).Inc()
+		// A new client reconnects at once; the old one's gRPC back-off could
+		// keep it away from a recovered etcd for seconds.
+		if cli != nil {
+			cli.Close()
+			cli = nil
+		}
 		if !failing {
 			// Log once per outage; the metric counts every failure.
 			log.Errorf("etcd %v: %v; serving the last data and retrying", p.cfg.Endpoints, err)

@@ -1,0 +1,257 @@
+package ntppool
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/poolgen"
+	"github.com/ntppool-ng/ntppool/record"
+)
+
+func startEtcd(t *testing.T) (*embedetcd.Server, *clientv3.Client) {
+	t.Helper()
+	e, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			e.Stop()
+		}
+	})
+	stopEtcd = func() { stopped = true; e.Stop() }
+	cli, err := e.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return e, cli
+}
+
+// stopEtcd stops the etcd of the last startEtcd (once).
+var stopEtcd func()
+
+// startEtcdPool starts a plugin on endpoint with fast timers.
+func startEtcdPool(t *testing.T, endpoint string, startup time.Duration) *NTPPool {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Endpoints = []string{endpoint}
+	cfg.StartupTimeout = startup
+	cfg.HealthInterval = 50 * time.Millisecond
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.rng = seeded()
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+func putServer(t *testing.T, cli *clientv3.Client, s record.Server) {
+	t.Helper()
+	val, err := record.EncodeServer(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(context.Background(), record.ServerKey("", s.IP), string(val)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
+	}
+	return time.Since(start)
+}
+
+func ukAnswer(t *testing.T, p *NTPPool) []string {
+	ips := answerIPs(serve(t, p, ecsMsg("uk.pool.ntp.test.", dns.TypeA, ""), clientUK).Msg)
+	slices.Sort(ips)
+	return ips
+}
+
+// TestWatchPutAndDelete writes a record and sees it in the next answers,
+// then deletes it and sees it gone.
+func TestWatchPutAndDelete(t *testing.T) {
+	e, cli := startEtcd(t)
+	if err := poolgen.Write(context.Background(), cli, record.DefaultPrefix, testServers(), testVendors()); err != nil {
+		t.Fatal(err)
+	}
+	p := startEtcdPool(t, e.Endpoint(), 10*time.Second)
+	if !p.Ready() {
+		t.Fatal("not ready after start")
+	}
+	if got := ukAnswer(t, p); !slices.Equal(got, []string{"198.51.100.10"}) {
+		t.Fatalf("uk answers %v", got)
+	}
+	serial := p.idx.Load().serial
+
+	added := srv("198.51.100.11", 1000, "uk")
+	putServer(t, cli, added)
+	took := eventually(t, 2*time.Second, "new server in answers", func() bool {
+		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
+	})
+	t.Logf("etcd put to answer: %s", took)
+	if p.idx.Load().serial == serial {
+		t.Error("SOA serial did not change with the data")
+	}
+
+	if _, err := cli.Delete(context.Background(), record.ServerKey("", added.IP)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "deleted server gone", func() bool {
+		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10"})
+	})
+
+	// A vendor appears with its names.
+	val, _ := record.EncodeVendor(record.Vendor{Name: "newvendor", ClientType: record.ClientNTP})
+	if _, err := cli.Put(context.Background(), record.VendorKey("", "newvendor"), string(val)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "vendor answers", func() bool {
+		m := serve(t, p, ecsMsg("0.newvendor.pool.ntp.test.", dns.TypeA, ""), clientUK).Msg
+		return m.Rcode == dns.RcodeSuccess && len(m.Answer) == 1
+	})
+}
+
+// TestBadRecordsSkippedAndCounted: a malformed or newer record is skipped
+// and counted; the good records of the same load still land.
+func TestBadRecordsSkippedAndCounted(t *testing.T) {
+	e, cli := startEtcd(t)
+	ctx := context.Background()
+	before := testutil.ToFloat64(skippedRecords.WithLabelValues("malformed")) + testutil.ToFloat64(skippedRecords.WithLabelValues("newer_version"))
+	putServer(t, cli, srv("198.51.100.10", 1000, "uk"))
+	cli.Put(ctx, record.ServersPrefix("")+"198.51.100.12", "{not json")
+	cli.Put(ctx, record.ServersPrefix("")+"198.51.100.13", `{"v":99,"ip":"198.51.100.13","weight":1,"country":"uk"}`)
+	cli.Put(ctx, record.DefaultPrefix+"future/kind", `{"v":2}`)
+
+	p := startEtcdPool(t, e.Endpoint(), 10*time.Second)
+	if got := ukAnswer(t, p); !slices.Equal(got, []string{"198.51.100.10"}) {
+		t.Fatalf("uk answers %v", got)
+	}
+	after := testutil.ToFloat64(skippedRecords.WithLabelValues("malformed")) + testutil.ToFloat64(skippedRecords.WithLabelValues("newer_version"))
+	if after-before != 2 {
+		t.Errorf("skipped records grew by %v, want 2", after-before)
+	}
+	// A bad value over a good key removes that server; others stay.
+	cli.Put(ctx, record.ServerKey("", netip.MustParseAddr("198.51.100.10")), "garbage")
+	putServer(t, cli, srv("198.51.100.14", 1000, "uk"))
+	eventually(t, 2*time.Second, "bad update skipped, good one applied", func() bool {
+		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.14"})
+	})
+}
+
+// TestEtcdDownAtStart: with no etcd the plugin is not ready and retries;
+// when etcd comes up it loads and becomes ready.
+func TestEtcdDownAtStart(t *testing.T) {
+	dir := t.TempDir()
+	e, err := embedetcd.Start(embedetcd.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.Config()
+	e.Stop()
+
+	p := startEtcdPool(t, e.Endpoint(), 100*time.Millisecond)
+	if p.Ready() {
+		t.Fatal("ready without etcd")
+	}
+	e, err = embedetcd.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+	cli, err := e.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	putServer(t, cli, srv("198.51.100.10", 1000, "uk"))
+	eventually(t, 15*time.Second, "ready after etcd came up", p.Ready)
+	eventually(t, 5*time.Second, "data loaded", func() bool { return len(ukAnswer(t, p)) == 1 })
+}
+
+// TestEtcdStopAndRestart: answers go on from the last index while etcd is
+// down; after a restart new data shows up.
+func TestEtcdStopAndRestart(t *testing.T) {
+	e, cli := startEtcd(t)
+	putServer(t, cli, srv("198.51.100.10", 1000, "uk"))
+	p := startEtcdPool(t, e.Endpoint(), 10*time.Second)
+	cfg := e.Config()
+	t0 := time.Now()
+	stopEtcd()
+	t.Logf("etcd stop took %s", time.Since(t0))
+	errs := testutil.ToFloat64(etcdErrors.WithLabelValues("probe"))
+	eventually(t, 10*time.Second, "etcd outage noticed", func() bool {
+		return testutil.ToFloat64(etcdErrors.WithLabelValues("probe")) > errs
+	})
+	if got := ukAnswer(t, p); !slices.Equal(got, []string{"198.51.100.10"}) || !p.Ready() {
+		t.Fatalf("without etcd: answers %v ready %v", got, p.Ready())
+	}
+
+	e2, err := embedetcd.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e2.Stop)
+	cli2, err := e2.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli2.Close()
+	putServer(t, cli2, srv("198.51.100.11", 1000, "uk"))
+	eventually(t, 15*time.Second, "new data after restart", func() bool {
+		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
+	})
+}
+
+// TestTwoInstancesSameSubsets: two DNS servers reading the same etcd deal
+// the same numbered subsets.
+func TestTwoInstancesSameSubsets(t *testing.T) {
+	e, cli := startEtcd(t)
+	servers := poolgen.Generate(poolgen.Options{N: 2000, Seed: 9})
+	if err := poolgen.Write(context.Background(), cli, record.DefaultPrefix, servers, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := startEtcdPool(t, e.Endpoint(), 10*time.Second)
+	b := startEtcdPool(t, e.Endpoint(), 10*time.Second)
+	ia, ib := a.idx.Load(), b.idx.Load()
+	if ia.period != ib.period {
+		t.Skip("the two loads straddled a period boundary") // a one-hour period: practically never
+	}
+	compared := 0
+	for label, za := range ia.zones {
+		zb := ib.zones[label]
+		for n := range subsets {
+			for f := range 2 {
+				if !slices.Equal(ipsOf(ia, za.sub[n][f]), ipsOf(ib, zb.sub[n][f])) {
+					t.Fatalf("%d.%s family %d differs", n, label, f)
+				}
+				compared += za.sub[n][f].len()
+			}
+		}
+	}
+	if de := ia.zones["de"].sub[0][fam4].len(); de < 50 {
+		t.Errorf("0.de has %d servers, want a real split", de)
+	}
+	t.Logf("compared %d subset entries", compared)
+}
