@@ -144,16 +144,20 @@ func (q q) AccountServer(ctx context.Context, accountID, id int64) (Server, erro
 	return s, nil
 }
 
-// SetServerNetspeed changes an account's server's net speed.
+// SetServerNetspeed changes an account's server's net speed. accountID 0
+// means any owner (admin).
 func (q q) SetServerNetspeed(ctx context.Context, accountID, id, netspeed int64) error {
 	return q.execOne(ctx, fmt.Sprintf("set netspeed of server %d", id),
-		`UPDATE servers SET netspeed = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, netspeed, id, accountID)
+		`UPDATE servers SET netspeed = ? WHERE id = ? AND (? = 0 OR account_id = ?) AND deleted_at IS NULL`,
+		netspeed, id, accountID, accountID)
 }
 
 // SetServerCountryOverride sets the owner's country choice ("" clears it).
+// accountID 0 means any owner (admin).
 func (q q) SetServerCountryOverride(ctx context.Context, accountID, id int64, cc string) error {
 	return q.execOne(ctx, fmt.Sprintf("set country of server %d", id),
-		`UPDATE servers SET country_override = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, cc, id, accountID)
+		`UPDATE servers SET country_override = ? WHERE id = ? AND (? = 0 OR account_id = ?) AND deleted_at IS NULL`,
+		cc, id, accountID, accountID)
 }
 
 // SetServerDeletion schedules (or, with the zero time, cancels) the

@@ -1,0 +1,58 @@
+package registry
+
+import (
+	"context"
+	"time"
+)
+
+// DeletionMinAhead is the soonest a deletion may be scheduled: the pool's
+// form offers 3 to 22 days ahead; any later date is accepted.
+const DeletionMinAhead = 24 * time.Hour
+
+// SetNetspeed changes an account's server's net speed.
+func (r *Registry) SetNetspeed(ctx context.Context, accountID, serverID, speed int64) error {
+	if !ValidNetspeed(speed) {
+		return fieldErr(FieldNetspeed, CodeInvalid, "%d kbit/s is not one of the offered net speeds", speed)
+	}
+	if err := r.st.SetServerNetspeed(ctx, accountID, serverID, speed); err != nil {
+		return err
+	}
+	r.cfg.OnChange(serverID)
+	return nil
+}
+
+// SetCountry sets or ("") clears the owner's country override.
+func (r *Registry) SetCountry(ctx context.Context, accountID, serverID int64, cc string) error {
+	cc, err := checkCountry(cc)
+	if err != nil {
+		return err
+	}
+	if err := r.st.SetServerCountryOverride(ctx, accountID, serverID, cc); err != nil {
+		return err
+	}
+	r.cfg.OnChange(serverID)
+	return nil
+}
+
+// ScheduleDeletion sets the deletion date. The server leaves the DNS once
+// the date is no more than 14 days away (so at once for a date up to 13
+// days ahead) and monitoring stops on the date itself.
+func (r *Registry) ScheduleDeletion(ctx context.Context, accountID, serverID int64, on time.Time) error {
+	if on.Before(r.cfg.Now().Add(DeletionMinAhead)) {
+		return fieldErr(FieldDeletion, CodeInvalid, "the deletion date must be at least a day ahead")
+	}
+	if err := r.st.SetServerDeletion(ctx, accountID, serverID, on); err != nil {
+		return err
+	}
+	r.cfg.OnChange(serverID)
+	return nil
+}
+
+// CancelDeletion keeps the server.
+func (r *Registry) CancelDeletion(ctx context.Context, accountID, serverID int64) error {
+	if err := r.st.SetServerDeletion(ctx, accountID, serverID, time.Time{}); err != nil {
+		return err
+	}
+	r.cfg.OnChange(serverID)
+	return nil
+}
