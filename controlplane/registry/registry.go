@@ -8,7 +8,7 @@
 //
 //	reg := registry.New(st, registry.Config{GeoIP: geo})
 //	srv, err := reg.Register(ctx, accountID, registry.Input{Address: "192.0.2.1", Netspeed: 1500})
-//	if fe, ok := errors.AsType[*registry.FieldError](err); ok { /* show fe.Msg beside fe.Field */ }
+//	if fe, ok := errors.AsType[*registry.FieldError](err); ok { /* show fe.Error() beside fe.Field() */ }
 package registry
 
 import (
@@ -30,7 +30,7 @@ import (
 
 // Form fields a FieldError can name.
 const (
-	FieldAddress  = "address"
+	FieldAddress  = "ip"
 	FieldNetspeed = "netspeed"
 	FieldCountry  = "country"
 	FieldDeletion = "deletion"
@@ -45,17 +45,21 @@ const (
 	CodeStratum    = "stratum"
 )
 
-// FieldError is a refusal the user can fix in one form field.
+// FieldError is a refusal the user can fix in one form field. Its Error
+// text is plain words for the user, to show beside the field.
 type FieldError struct {
-	Field string
-	Code  string
-	Msg   string // plain words for the user
+	Name string // the form field (Field* constants)
+	Code string
+	Msg  string
 }
 
-func (e *FieldError) Error() string { return "registry: " + e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string { return e.Msg }
+
+// Field names the form field the refusal belongs beside.
+func (e *FieldError) Field() string { return e.Name }
 
 func fieldErr(field, code, format string, a ...any) error {
-	return &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, a...)}
+	return &FieldError{Name: field, Code: code, Msg: fmt.Sprintf(format, a...)}
 }
 
 // Netspeeds is the pool's menu of net speeds in kbit/s (POOL.md); 0 means
@@ -259,6 +263,13 @@ func addCandidates(ctx context.Context, tx *store.Tx, s store.Server, now time.T
 		}
 	}
 	return nil
+}
+
+// AddServer registers addr for the account with the default net speed and
+// country override cc ("" for GeoIP): the web site's form.
+func (r *Registry) AddServer(ctx context.Context, accountID int64, addr, cc string) (int64, error) {
+	s, err := r.Register(ctx, accountID, Input{Address: addr, Country: cc})
+	return s.ID, err
 }
 
 // country is GeoIP's lower-case country code for ip, "" when unknown.

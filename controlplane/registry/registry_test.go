@@ -38,7 +38,7 @@ func ntp(t *testing.T, n byte, cfg ntpserver.Config) uint16 {
 func wantField(t *testing.T, err error, field, code string) {
 	t.Helper()
 	fe, ok := errors.AsType[*FieldError](err)
-	if !ok || fe.Field != field || fe.Code != code || fe.Msg == "" {
+	if !ok || fe.Field() != field || fe.Code != code || fe.Error() == "" {
 		t.Fatalf("error %v, want a FieldError on %s with code %s", err, field, code)
 	}
 }
