@@ -1,0 +1,250 @@
+// Package scheduler runs the control plane's periodic work on the leader:
+// monitor selection for every server (assign.Plan), candidate rows for new
+// monitors, the deletion of servers whose date has come, and retention of
+// score history and batch ids. Scoring itself happens on ingest (package
+// api); alert emails and automatic removal run in the web site's alert
+// job (controlplane/alert), which owns the alert state.
+//
+// # Usage
+//
+//	s := scheduler.New(st, scheduler.Config{Assign: assign.DefaultConfig(), IsLeader: pub.IsLeader, OnChange: pub.Changed})
+//	go s.Run(ctx)
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// Config is the scheduler's behaviour; zero fields take the defaults noted.
+type Config struct {
+	Assign assign.Config
+	// Tick is how often the scheduler looks for due work (10s); selection
+	// for a server runs every Assign.Reevaluate (ReevaluateAfterChange
+	// after a run that changed it).
+	Tick time.Duration
+	// Retention of score history (0: keep forever) and of batch ids (7 days).
+	Retention      time.Duration
+	BatchRetention time.Duration
+	// CleanupEvery: how often retention and due deletions run (1h).
+	CleanupEvery time.Duration
+	// IsLeader gates every run (nil: always).
+	IsLeader func() bool
+	// OnChange hears about servers whose publication may have changed.
+	OnChange func(serverIDs ...int64)
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Scheduler holds the per-server selection clock.
+type Scheduler struct {
+	st  *store.Store
+	cfg Config
+	// next selection run per server (in memory: a new leader simply
+	// re-evaluates everything once).
+	next        map[int64]time.Time
+	lastCleanup time.Time
+}
+
+// New returns a scheduler over st.
+func New(st *store.Store, cfg Config) *Scheduler {
+	if cfg.Tick <= 0 {
+		cfg.Tick = 10 * time.Second
+	}
+	if cfg.BatchRetention <= 0 {
+		cfg.BatchRetention = 7 * 24 * time.Hour
+	}
+	if cfg.CleanupEvery <= 0 {
+		cfg.CleanupEvery = time.Hour
+	}
+	if cfg.IsLeader == nil {
+		cfg.IsLeader = func() bool { return true }
+	}
+	if cfg.OnChange == nil {
+		cfg.OnChange = func(...int64) {}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{st: st, cfg: cfg, next: map[int64]time.Time{}}
+}
+
+// Run does due work every Tick until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		if s.cfg.IsLeader() {
+			if err := s.Once(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Log.Error("scheduler", "err", err)
+			}
+		} else {
+			clear(s.next)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Once runs what is due now: cleanup when its time has come, and
+// selection for every server whose time has come.
+func (s *Scheduler) Once(ctx context.Context) error {
+	now := s.cfg.Now()
+	if now.Sub(s.lastCleanup) >= s.cfg.CleanupEvery {
+		if err := s.Cleanup(ctx, now); err != nil {
+			return err
+		}
+		s.lastCleanup = now
+	}
+	_, err := s.Select(ctx, now, false)
+	return err
+}
+
+// Cleanup marks deleted the servers whose deletion date has come and drops
+// history and batch ids past retention.
+func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
+	ids, err := s.st.DeleteDueServers(ctx, now)
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		s.cfg.Log.Info("scheduler: servers deleted", "count", len(ids))
+		s.cfg.OnChange(ids...)
+	}
+	if s.cfg.Retention > 0 {
+		if _, err := s.st.DeleteLogScoresBefore(ctx, now.Add(-s.cfg.Retention)); err != nil {
+			return err
+		}
+	}
+	_, err = s.st.DeleteBatchesBefore(ctx, now.Add(-s.cfg.BatchRetention))
+	return err
+}
+
+// Select runs monitor selection for every live server that is due (all
+// of them with force) and applies the changes, one transaction per pass.
+// It returns the number of changes.
+func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int, error) {
+	servers, err := s.st.Servers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var due []store.Server
+	for _, srv := range servers {
+		if force || !now.Before(s.next[srv.ID]) {
+			due = append(due, srv)
+		}
+	}
+	if len(due) == 0 {
+		return 0, nil
+	}
+	mons, err := s.st.Monitors(ctx)
+	if err != nil {
+		return 0, err
+	}
+	pairs, err := s.st.AllMonitorServers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	health, err := s.st.Health(ctx, now.Add(-s.cfg.Assign.HealthWindow))
+	if err != nil {
+		return 0, err
+	}
+	plans := planAll(s.cfg.Assign, due, mons, pairs, health)
+	n := 0
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		n = 0
+		for _, p := range plans {
+			for _, c := range p.changes {
+				if err := apply(ctx, tx, p.server, c, now); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range plans {
+		wait := s.cfg.Assign.Reevaluate
+		if len(p.changes) > 0 {
+			wait = s.cfg.Assign.ReevaluateAfterChange
+		}
+		s.next[p.server] = now.Add(wait)
+	}
+	if n > 0 {
+		s.cfg.Log.Debug("scheduler: selection changes", "changes", n, "servers", len(due))
+	}
+	return n, nil
+}
+
+type plan struct {
+	server  int64
+	changes []assign.Change
+}
+
+// planAll builds each due server's monitor view and runs assign.Plan.
+func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.MonitorServer,
+	health []store.PairHealth) []plan {
+	type key struct{ m, s int64 }
+	state := make(map[key]string, len(pairs))
+	for _, p := range pairs {
+		state[key{p.MonitorID, p.ServerID}] = p.State
+	}
+	hs := make(map[key]assign.Health, len(health))
+	for _, h := range health {
+		hs[key{h.MonitorID, h.ServerID}] = assign.Health{Points: h.Points, AvgStep: h.AvgStep,
+			AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
+	}
+	globals := make([]assign.GlobalState, len(mons))
+	for i, m := range mons {
+		globals[i], _ = assign.ParseGlobalState(m.State)
+	}
+	out := make([]plan, 0, len(due))
+	ms := make([]assign.MonitorStatus, 0, len(mons))
+	for _, srv := range due {
+		ver := 4
+		if srv.IP.Is6() {
+			ver = 6
+		}
+		ms = ms[:0]
+		for i, m := range mons {
+			if m.IPVersion != ver {
+				continue
+			}
+			k := key{m.ID, srv.ID}
+			st := score.None
+			if name, ok := state[k]; ok {
+				st, _ = score.ParseState(name)
+			}
+			ms = append(ms, assign.MonitorStatus{ID: m.ID, AccountID: m.AccountID, IP: m.IP, Global: globals[i],
+				State: st, Health: hs[k]})
+		}
+		out = append(out, plan{server: srv.ID, changes: assign.Plan(assign.Server{IP: srv.IP, AccountID: srv.AccountID}, ms, cfg)})
+	}
+	return out
+}
+
+func apply(ctx context.Context, tx *store.Tx, serverID int64, c assign.Change, now time.Time) error {
+	if c.From == score.None {
+		_, err := tx.AddMonitorServer(ctx, c.MonitorID, serverID, c.To.String(), now)
+		return err
+	}
+	if err := tx.SetMonitorServerState(ctx, c.MonitorID, serverID, c.To.String()); err != nil {
+		return fmt.Errorf("scheduler: %s monitor %d on server %d: %w", c.Reason, c.MonitorID, serverID, err)
+	}
+	return nil
+}
