@@ -191,13 +191,42 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
-func TestHelpDoesNotShowToken(t *testing.T) {
+// TestHelpMatchesREADME: -help never prints the token, and every flag it
+// lists is in README.md's table with its environment variable.
+func TestHelpMatchesREADME(t *testing.T) {
 	bin := buildAgent(t)
 	cmd := exec.Command(bin, "-help")
 	cmd.Env = append(os.Environ(), "NTPPOOL_MONITOR_TOKEN=s3cret")
 	out, err := cmd.CombinedOutput()
-	if err != nil || strings.Contains(string(out), "s3cret") || !strings.Contains(string(out), "NTPPOOL_MONITOR_STATE_DIR") {
+	if err != nil || strings.Contains(string(out), "s3cret") {
 		t.Fatalf("err %v\n%s", err, out)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(out), "\n")
+	n := 0
+	for i, l := range lines {
+		name, ok := strings.CutPrefix(l, "  -")
+		if !ok || i+1 >= len(lines) {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		_, env, ok := strings.Cut(lines[i+1], "(env ")
+		env, _, _ = strings.Cut(env, ")")
+		env, _, _ = strings.Cut(env, ";")
+		if !ok {
+			t.Errorf("-%s: help names no environment variable", name)
+			continue
+		}
+		n++
+		if row := "| `-" + name + "` | `" + env + "` |"; !strings.Contains(string(readme), row) {
+			t.Errorf("README.md lacks the row %q", row)
+		}
+	}
+	if n < 15 {
+		t.Errorf("found %d flags in -help:\n%s", n, out)
 	}
 }
 

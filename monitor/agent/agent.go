@@ -63,6 +63,12 @@ type Options struct {
 	SkipClockCheck bool
 	// ConfigRefresh is how often the config is fetched again (10 min).
 	ConfigRefresh time.Duration
+	// ClockRecheck bounds the wait before an untrusted clock is checked
+	// again (30 s; the config's idle poll when shorter).
+	ClockRecheck time.Duration
+	// RefusedWait is the pause after the control plane refused to hand out
+	// work with a 4xx other than 401 (1 min; the idle poll when longer).
+	RefusedWait time.Duration
 	// DrainTimeout bounds the wait for probes in flight at shutdown (30 s);
 	// FlushTimeout the last delivery attempt (5 s).
 	DrainTimeout, FlushTimeout time.Duration
@@ -104,6 +110,12 @@ func New(opt Options) (*Agent, error) {
 	}
 	if opt.ConfigRefresh <= 0 {
 		opt.ConfigRefresh = 10 * time.Minute
+	}
+	if opt.ClockRecheck <= 0 {
+		opt.ClockRecheck = 30 * time.Second
+	}
+	if opt.RefusedWait <= 0 {
+		opt.RefusedWait = time.Minute
 	}
 	if opt.DrainTimeout <= 0 {
 		opt.DrainTimeout = 30 * time.Second
@@ -270,7 +282,7 @@ func (a *Agent) fetchLoop(ctx, probeCtx context.Context, g *errgroup.Group) erro
 				a.m.WorkWaits.WithLabelValues("clock").Inc()
 				a.log.Warn("own clock not trusted: not probing", "reason", v.Reason)
 				trusted = false
-				wait(ctx, min(st.cfg.IdlePoll.D(), a.clockRecheck()), nil)
+				wait(ctx, min(st.cfg.IdlePoll.D(), a.opt.ClockRecheck), nil)
 				continue
 			}
 			if !trusted {
@@ -298,7 +310,7 @@ func (a *Agent) fetchLoop(ctx, probeCtx context.Context, g *errgroup.Group) erro
 				return fmt.Errorf("agent: fetch work: %w", err)
 			}
 			a.m.WorkWaits.WithLabelValues("api_refused").Inc()
-			wait(ctx, max(st.cfg.IdlePoll.D(), time.Minute), nil)
+			wait(ctx, max(st.cfg.IdlePoll.D(), a.opt.RefusedWait), nil)
 			continue
 		}
 		if len(work.Servers) == 0 || work.BatchID == "" {
@@ -319,9 +331,6 @@ func (a *Agent) fetchLoop(ctx, probeCtx context.Context, g *errgroup.Group) erro
 		return nil
 	}
 }
-
-// clockRecheck is how soon an untrusted clock is checked again.
-func (a *Agent) clockRecheck() time.Duration { return 30 * time.Second }
 
 // batch collects the results of one work batch.
 type batch struct {

@@ -406,3 +406,29 @@ func TestRefusedBatchIsDroppedNotRetried(t *testing.T) {
 		t.Errorf("%d submissions of a refused batch, want 1", f)
 	}
 }
+
+// TestQueueFullStopsFetching: while submissions fail and the queue is at its
+// bound, the agent asks for no more work.
+func TestQueueFullStopsFetching(t *testing.T) {
+	port, ips, _ := responders(t, 77, make([]ntpserver.Config, 6)...)
+	cfg := fastConfig()
+	cfg.BatchMax = 1
+	cp := fakecp.New("tok", cfg, ips, time.Hour)
+	cp.FailResults.Store(http.StatusServiceUnavailable)
+	srv := startCP(t, cp)
+	small, err := queue.Open(t.TempDir(), 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := runAgent(t, srv.url(), "tok", t.TempDir(), port, func(o *Options) { o.Queue = small })
+	eventually(t, "the agent to wait on a full queue", 10*time.Second, func() bool {
+		return small.Len() == 2 && value(h.m.WorkWaits.WithLabelValues("queue_full")) >= 3
+	})
+	if n := cp.Stats().Handed; n != 2 || small.Len() != 2 {
+		t.Fatalf("%d batches handed out, %d queued, want 2 and 2", n, small.Len())
+	}
+	cp.FailResults.Store(0)
+	eventually(t, "every server handed out once the queue drains", 10*time.Second, func() bool {
+		return cp.Stats().Committed == len(ips)
+	})
+}

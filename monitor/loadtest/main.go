@@ -48,6 +48,7 @@ func run() error {
 	batch := flag.Int("batch", 10, "servers per batch")
 	concurrency := flag.Int("concurrency", 500, "agent -concurrency")
 	silent := flag.Float64("silent", 0, "fraction of responders that never answer")
+	burst := flag.Bool("burst", false, "make every server due at once at start (default: due times spread over the cycle)")
 	agentBin := flag.String("agent", "", "agent binary (default: go build ./monitor)")
 	extra := flag.String("agent-env", "", "extra environment for the agent, comma-separated K=V")
 	flag.Parse()
@@ -86,6 +87,9 @@ func run() error {
 	cfg := monitorapi.Config{MonitorID: 1, Name: "loadtest", Samples: *samples, Spacing: monitorapi.Duration(*spacing),
 		Timeout: monitorapi.Duration(*timeout), BatchMax: *batch, IdlePoll: monitorapi.Duration(time.Second), AllowPrivate: true}
 	cp := fakecp.New("load-token", cfg, addrs, *cycle)
+	if !*burst {
+		cp.SpreadDue()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -77,6 +77,18 @@ func New(token string, cfg monitorapi.Config, servers []netip.Addr, interval tim
 	return s
 }
 
+// SpreadDue makes the servers due evenly over the next interval instead of
+// all at once: the steady state of a pool whose servers joined at different
+// times.
+func (s *Server) SpreadDue() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for i, ip := range s.order {
+		s.due[ip] = now.Add(s.Interval * time.Duration(i) / time.Duration(len(s.order)))
+	}
+}
+
 func (s *Server) ticket(batch string, ip netip.Addr) string {
 	m := hmac.New(sha256.New, s.key)
 	fmt.Fprintf(m, "%d|%s|%s", s.Config.MonitorID, batch, ip)
@@ -84,11 +96,7 @@ func (s *Server) ticket(batch string, ip netip.Addr) string {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if st := s.FailStatus.Load(); st != 0 {
-		s.mu.Lock()
-		s.stats.Failed++
-		s.mu.Unlock()
-		writeErr(w, int(st), "control plane unavailable")
+	if s.fail(w, &s.FailStatus) {
 		return
 	}
 	if r.Header.Get("Authorization") != "Bearer "+s.Token {
@@ -140,11 +148,7 @@ func (s *Server) work() monitorapi.Work {
 }
 
 func (s *Server) results(w http.ResponseWriter, r *http.Request) {
-	if st := s.FailResults.Load(); st != 0 {
-		s.mu.Lock()
-		s.stats.Failed++
-		s.mu.Unlock()
-		writeErr(w, int(st), "results refused by the test")
+	if s.fail(w, &s.FailResults) {
 		return
 	}
 	var in monitorapi.Results
@@ -190,6 +194,19 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, monitorapi.Ack{BatchID: in.BatchID, Accepted: len(in.Results)})
+}
+
+// fail answers with the status in sw, if one is set.
+func (s *Server) fail(w http.ResponseWriter, sw *atomic.Int32) bool {
+	st := sw.Load()
+	if st == 0 {
+		return false
+	}
+	s.mu.Lock()
+	s.stats.Failed++
+	s.mu.Unlock()
+	writeErr(w, int(st), "failure injected by the test")
+	return true
 }
 
 func (s *Server) refuse(w http.ResponseWriter, status int, msg string) {
