@@ -82,6 +82,11 @@ func (p *Prober) Options() Options { return p.opt }
 func (p *Prober) Probe(ctx context.Context, ip netip.Addr) (monitorapi.Result, Kind, error) {
 	ip = ip.Unmap()
 	res := monitorapi.Result{IP: ip}
+	if !ip.IsValid() {
+		res.Time = p.now().UTC()
+		res.Error = "not probed: invalid address"
+		return res, KindNotPublic, nil
+	}
 	if !p.opt.AllowPrivate {
 		if err := netclass.Check(ip); err != nil {
 			res.Time = p.now().UTC()

@@ -165,6 +165,11 @@ func TestProbeRefusesNonPublicTargets(t *testing.T) {
 	if s.Served()+s.Dropped() != 0 {
 		t.Errorf("a refused target was queried")
 	}
+	o.AllowPrivate = true
+	p, _ = New(o)
+	if res, kind, err := p.Probe(context.Background(), netip.Addr{}); err != nil || kind != KindNotPublic || res.Error != "not probed: invalid address" {
+		t.Errorf("zero address: kind %q err %v res %+v", kind, err, res)
+	}
 }
 
 func TestProbeStopsOnCancel(t *testing.T) {
