@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -127,4 +128,40 @@ func (q q) LatestServerByIP(ctx context.Context, ip string) (Server, error) {
 		return Server{}, notFound("server "+ip, err)
 	}
 	return s, nil
+}
+
+// GraphPoint is one history row reduced to what a graph draws.
+type GraphPoint struct {
+	TS        time.Time
+	MonitorID int64 // 0: overall score
+	Score     float64
+	Offset    sql.NullFloat64 // seconds
+}
+
+// ScoreGraph returns a server's history rows from after on, oldest first,
+// at most limit (the newest kept): fewer columns and no join, so a month
+// of dense history still draws quickly.
+func (q q) ScoreGraph(ctx context.Context, serverID int64, after time.Time, limit int) ([]GraphPoint, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT ts, monitor_id, score, clock_offset FROM log_scores
+		WHERE server_id = ? AND ts >= ? ORDER BY ts DESC LIMIT ?`, serverID, after.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: score graph of server %d: %w", serverID, err)
+	}
+	defer rows.Close()
+	var out []GraphPoint
+	for rows.Next() {
+		var p GraphPoint
+		var ts int64
+		var mon sql.NullInt64
+		if err := rows.Scan(&ts, &mon, &p.Score, &p.Offset); err != nil {
+			return nil, fmt.Errorf("store: score graph of server %d: %w", serverID, err)
+		}
+		p.TS, p.MonitorID = time.UnixMilli(ts).UTC(), mon.Int64
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: score graph of server %d: %w", serverID, err)
+	}
+	slices.Reverse(out)
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/score"
@@ -33,6 +34,7 @@ type zoneStat struct {
 type census struct {
 	at    time.Time
 	zones map[zoneKey]zoneStat
+	stale atomic.Bool // set by invalidate
 }
 
 func (c *census) get(zone string, ipv int) zoneStat { return c.zones[zoneKey{zone, ipv}] }
@@ -89,28 +91,58 @@ func (s *Server) buildCensus(ctx context.Context) (*census, error) {
 	return c, nil
 }
 
-// census returns counts at most CountsTTL old, rebuilding when older.
+// census returns the cached counts. Only the very first call builds them
+// while the request waits; afterwards counts older than CountsTTL (or
+// invalidated) are served once more while one background rebuild runs, so
+// no page waits for the scan of every server.
 func (s *Server) census(ctx context.Context) (*census, error) {
-	if c := s.counts.Load(); c != nil && s.now().Sub(c.at) < s.cfg.CountsTTL {
+	c := s.counts.Load()
+	if c == nil {
+		s.countMu.Lock()
+		defer s.countMu.Unlock()
+		if c = s.counts.Load(); c != nil {
+			return c, nil
+		}
+		c, err := s.buildCensus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.counts.Store(c)
 		return c, nil
 	}
-	s.countMu.Lock()
-	defer s.countMu.Unlock()
-	if c := s.counts.Load(); c != nil && s.now().Sub(c.at) < s.cfg.CountsTTL {
-		return c, nil
+	if c.stale.Load() || s.now().Sub(c.at) >= s.cfg.CountsTTL {
+		s.refreshCensus()
 	}
-	c, err := s.buildCensus(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.counts.Store(c)
 	return c, nil
 }
 
-// invalidate drops the cached counts after the site changed a server, so
-// the next page shows the change.
+// refreshCensus rebuilds the counts in the background, once at a time.
+func (s *Server) refreshCensus() {
+	if !s.rebuilding.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer s.rebuilding.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c, err := s.buildCensus(ctx)
+		if err != nil {
+			s.log.Error("web: rebuild counts", "err", err)
+			return
+		}
+		s.counts.Store(c)
+	}()
+}
+
+// invalidate marks the counts stale after the site changed a server, so
+// they are rebuilt at once, and tells the publisher.
 func (s *Server) invalidate() {
-	s.counts.Store(nil)
+	if c := s.counts.Load(); c != nil {
+		c.stale.Store(true)
+	}
+	s.refreshCensus()
 	s.changed()
 }
 

@@ -85,6 +85,7 @@ func newSite(t *testing.T, mod func(*Config)) *site {
 		t.Fatal(err)
 	}
 	s.web = w
+	t.Cleanup(w.bg.Wait) // before the store closes
 	s.ts.Config.Handler = w.Handler()
 	s.ts.Start()
 	t.Cleanup(s.ts.Close)
@@ -206,3 +207,5 @@ func (s *site) admin(email string) *client {
 	}
 	return c
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

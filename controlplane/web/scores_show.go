@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/graph"
@@ -42,7 +43,12 @@ func (s *Server) showScores(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	now := s.now()
-	rows, err := s.st.ScoreLog(ctx, store.LogQuery{ServerID: srv.ID, Monitor: store.LogAllMonitor, After: now.Add(-logWindow), Limit: logMaxLimit})
+	points, err := s.st.ScoreGraph(ctx, srv.ID, now.Add(-logWindow), logMaxLimit)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	recent, err := s.st.ScoreLog(ctx, store.LogQuery{ServerID: srv.ID, Monitor: store.LogAllMonitor, After: now.Add(-logWindow), Limit: 60})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -54,8 +60,8 @@ func (s *Server) showScores(w http.ResponseWriter, r *http.Request) {
 	}
 	p := scoresPage{Page: s.page("Score of "+srv.IP.String(), "", nil), IP: srv.IP.String(), Server: srv,
 		State: s.serverState(srv), Zones: zonesOf(srv.Zone()), Monitors: mons}
-	p.ScoreChart, p.OffsetChart = scoreCharts(rows, mons, now)
-	for _, row := range rows {
+	p.ScoreChart, p.OffsetChart = scoreCharts(points, mons, now)
+	for _, row := range recent {
 		if row.MonitorID == 0 {
 			continue
 		}
@@ -68,8 +74,8 @@ func (s *Server) showScores(w http.ResponseWriter, r *http.Request) {
 }
 
 // scoreCharts draws the score chart (overall score bold, each monitor's
-// thin) and the offset chart (a dot per probe) from rows, newest first.
-func scoreCharts(rows []store.LogRow, mons []store.ServerMonitor, now time.Time) (template.HTML, template.HTML) {
+// thin) and the offset chart (a dot per probe) from rows, oldest first.
+func scoreCharts(rows []store.GraphPoint, mons []store.ServerMonitor, now time.Time) (template.HTML, template.HTML) {
 	order := map[int64]int{}
 	names := map[int64]string{}
 	for _, m := range mons {
@@ -80,14 +86,15 @@ func scoreCharts(rows []store.LogRow, mons []store.ServerMonitor, now time.Time)
 	perScore := map[int64]*graph.Series{}
 	perOffset := map[int64]*graph.Series{}
 	maxOff := 0.0
-	for _, row := range slices.Backward(rows) {
+	for _, row := range rows {
 		if row.MonitorID == 0 {
 			overall.Points = append(overall.Points, graph.Point{T: row.TS, V: row.Score})
 			continue
 		}
 		if _, ok := order[row.MonitorID]; !ok {
+			// A monitor no longer assigned: still drawn, by its id.
 			order[row.MonitorID] = len(order)
-			names[row.MonitorID] = row.MonitorName
+			names[row.MonitorID] = "monitor " + strconv.FormatInt(row.MonitorID, 10)
 		}
 		color := graph.Palette[order[row.MonitorID]%len(graph.Palette)]
 		sc := perScore[row.MonitorID]
@@ -124,8 +131,8 @@ func scoreCharts(rows []store.LogRow, mons []store.ServerMonitor, now time.Time)
 	// The overall score last, so it is drawn on top of the monitors'.
 	scoreSeries = append(scoreSeries, overall)
 	start := now.Add(-logWindow)
-	if len(rows) > 0 && rows[len(rows)-1].TS.After(start) {
-		start = rows[len(rows)-1].TS
+	if len(rows) > 0 && rows[0].TS.After(start) {
+		start = rows[0].TS
 	}
 	scoreChart := graph.Chart{Title: "Score (overall and per monitor)", Height: 300, YFixed: true, YMin: -100, YMax: 25,
 		Clamp: true, Start: start, End: now, Gap: 3 * time.Hour, Series: scoreSeries,

@@ -147,12 +147,14 @@ type Server struct {
 	changed func()
 	now     func() time.Time
 
-	views   *views
-	limits  *limiter
-	counts  atomic.Pointer[census]
-	countMu sync.Mutex // one census build at a time
-	news    newsCache
-	handler http.Handler
+	views      *views
+	limits     *limiter
+	counts     atomic.Pointer[census]
+	countMu    sync.Mutex  // one first census build at a time
+	rebuilding atomic.Bool // a background census rebuild is running
+	bg         sync.WaitGroup
+	news       newsCache
+	handler    http.Handler
 }
 
 // ErrConfig reports a configuration New cannot work with.
@@ -209,6 +211,7 @@ func (s *Server) Run(ctx context.Context) error {
 		})
 	})
 	wg.Wait()
+	s.bg.Wait()
 	return nil
 }
 
