@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/oschwald/geoip2-golang/v2"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/ntppool-ng/ntppool/controlplane/api"
+	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/publish"
+	"github.com/ntppool-ng/ntppool/controlplane/registry"
+	"github.com/ntppool-ng/ntppool/controlplane/scheduler"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+// appConfig is everything the running control plane needs, whichever
+// command built it. Every interval is here, so dev runs on a fast clock.
+type appConfig struct {
+	Listen       string
+	Prefix       string
+	Election     string
+	LeaseTTL     time.Duration
+	TicketKey    []byte // nil: from the database
+	AllowPrivate bool
+	GeoIPPath    string
+	NTPPort      uint16
+	Retention    time.Duration
+	BaseURL      string
+	PoolZone     string
+	SecureCookie bool
+
+	Score     score.Config
+	Assign    assign.Config
+	API       api.Config // probe settings; the rest is filled in here
+	Tick      time.Duration
+	Recheck   time.Duration
+	Debounce  time.Duration
+	CheckTime time.Duration // registration NTP check timeout
+}
+
+// app is the wired control plane.
+type app struct {
+	cfg   appConfig
+	log   *slog.Logger
+	st    *store.Store
+	pub   *publish.Publisher
+	sched *scheduler.Scheduler
+	reg   *registry.Registry
+	api   *api.Server
+	geo   *geoip2.Reader
+	mux   *http.ServeMux
+	web   webSite // nil until mountWeb
+}
+
+// webSite is what the control plane needs from the web UI.
+type webSite interface {
+	Handler() http.Handler
+	Run(ctx context.Context) error
+}
+
+const ticketKeySetting = "monitor_ticket_key"
+
+// newApp wires the parts over an open store and etcd client.
+func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.Client, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, st: st, mux: http.NewServeMux()}
+	key := cfg.TicketKey
+	if len(key) == 0 {
+		var err error
+		if key, err = storedTicketKey(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.GeoIPPath != "" {
+		geo, err := geoip2.Open(cfg.GeoIPPath)
+		if err != nil {
+			return nil, fmt.Errorf("geoip: %w", err)
+		}
+		a.geo = geo
+	}
+	a.pub = publish.New(cli, st, publish.Config{Prefix: cfg.Prefix, ElectionPrefix: cfg.Election, TTL: cfg.LeaseTTL,
+		Debounce: cfg.Debounce, Recheck: cfg.Recheck, Score: cfg.Score, Log: log})
+	a.reg = registry.New(st, registry.Config{AllowPrivate: cfg.AllowPrivate, NTPPort: cfg.NTPPort, GeoIP: a.geo,
+		CheckTimeout: cfg.CheckTime, OnChange: func(id int64) { a.pub.Changed(id) }})
+	ac := cfg.API
+	ac.Score, ac.Assign, ac.TicketKey, ac.AllowPrivate, ac.Log = cfg.Score, cfg.Assign, key, cfg.AllowPrivate, log
+	ac.OnScores = func(ids []int64) { a.pub.Changed(ids...) }
+	a.api = api.New(st, ac)
+	a.sched = scheduler.New(st, scheduler.Config{Assign: cfg.Assign, Tick: cfg.Tick, Retention: cfg.Retention,
+		IsLeader: a.pub.IsLeader, OnChange: a.pub.Changed, Log: log})
+
+	// The HTTP surface: the monitor API under /monitor/v1/, the web UI at "/".
+	a.mux.Handle("/monitor/v1/", a.api.Handler())
+	if err := a.mountWeb(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// storedTicketKey returns the ticket key kept in the database, creating it
+// on first use, so every instance on one database signs alike.
+func storedTicketKey(ctx context.Context, st *store.Store) ([]byte, error) {
+	v, err := st.Setting(ctx, ticketKeySetting)
+	if errors.Is(err, store.ErrNotFound) {
+		b := make([]byte, 32)
+		rand.Read(b)
+		v = hex.EncodeToString(b)
+		if err := st.SetSetting(ctx, ticketKeySetting, v); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
+}
+
+// listen opens the HTTP listener (separately, so dev can print the address
+// before anything else starts).
+func (a *app) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+	}
+	return ln, nil
+}
+
+// run serves HTTP on ln and runs the publisher, the scheduler and the web
+// site's jobs (the last two only while leading) until ctx ends.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           http.NewCrossOriginProtection().Handler(a.mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	})
+	wg.Go(func() { a.pub.Run(ctx) })
+	wg.Go(func() { a.sched.Run(ctx) })
+	if a.web != nil {
+		wg.Go(func() { whileLeader(ctx, a.pub.IsLeader, a.web.Run) })
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Shutdown(sctx)
+	cancel()
+	wg.Wait()
+	if a.geo != nil {
+		a.geo.Close()
+	}
+	return err
+}
+
+// whileLeader runs fn while isLeader holds, stopping it when leadership
+// goes, checking every second.
+func whileLeader(ctx context.Context, isLeader func() bool, fn func(context.Context) error) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var cancel context.CancelFunc
+	var done chan struct{}
+	for {
+		switch lead := isLeader(); {
+		case lead && cancel == nil:
+			var rctx context.Context
+			rctx, cancel = context.WithCancel(ctx)
+			done = make(chan struct{})
+			go func() { fn(rctx); close(done) }()
+		case !lead && cancel != nil:
+			cancel()
+			<-done
+			cancel = nil
+		}
+		select {
+		case <-ctx.Done():
+			if cancel != nil {
+				cancel()
+				<-done
+			}
+			return
+		case <-t.C:
+		}
+	}
+}

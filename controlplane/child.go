@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// child is a process dev runs beside itself (the monitor, CoreDNS).
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *os.File
+}
+
+// startChild runs bin with args, output appended to logPath. It is stopped
+// with SIGTERM (SIGKILL 5 s later) when ctx ends.
+func startChild(ctx context.Context, name, bin, logPath string, args ...string) (*child, error) {
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(path) {
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{}), log: f}
+	go func() { cmd.Wait(); f.Close(); close(c.done) }()
+	return c, nil
+}
+
+// wait blocks until the child has exited.
+func (c *child) wait() { <-c.done }
+
+// writeCorefile writes the dev CoreDNS configuration into data.
+func writeCorefile(data, zone, listen, endpoint, prefix string) (string, error) {
+	host, port := splitHostPort(listen)
+	conf := fmt.Sprintf(`# Written by "controlplane dev" at every start.
+%s:%s {
+    bind %s
+    errors
+    ntppool {
+        endpoint %s
+        path %s
+        ns ns1.%s
+    }
+}
+`, zone, port, host, endpoint, prefix, zone)
+	path := filepath.Join(data, "Corefile")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return "", fmt.Errorf("write Corefile: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// env reads flag defaults from the environment and collects bad values.
+type env struct{ errs []error }
+
+func (e *env) str(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func (e *env) dur(key string, def time.Duration) time.Duration {
+	v, err := time.ParseDuration(e.str(key, def.String()))
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return v
+}
+
+func (e *env) boolean(key string, def bool) bool {
+	v, err := strconv.ParseBool(e.str(key, strconv.FormatBool(def)))
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return v
+}
+
+func (e *env) integer(key string, def int) int {
+	v, err := strconv.Atoi(e.str(key, strconv.Itoa(def)))
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return v
+}
+
+// secret reads a secret flag's value: the flag, else the environment
+// variable, else the file named by KEY_FILE. Secrets never appear as flag
+// defaults, so -help cannot print them.
+func secret(flagValue, key string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if v := os.Getenv(key); v != "" {
+		return v, nil
+	}
+	if f := os.Getenv(key + "_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", key, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}
+
+// newFlagSet returns a flag set whose help starts with text.
+func newFlagSet(name, text string, errOut io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(errOut, "Usage: controlplane %s\n\n%s\n\nFlags (each defaults to the environment variable named):\n", name, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and joins flag, environment and argument-count errors.
+func parse(fs *flag.FlagSet, e *env, args []string, nargs int) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != nargs {
+		e.errs = append(e.errs, fmt.Errorf("want %d argument(s), got %q", nargs, fs.Args()))
+	}
+	if err := errors.Join(e.errs...); err != nil {
+		fs.Usage()
+		return err
+	}
+	return nil
+}
+
+// Help texts kept as constants, one place to word them.
+const (
+	helpDB         = "SQLite database file, or a full modernc.org/sqlite DSN (env NTPPOOL_DB)"
+	helpListen     = "HTTP address of the web UI and the monitor API (env NTPPOOL_LISTEN)"
+	helpPrefix     = "etcd key prefix of the published records (env NTPPOOL_PREFIX)"
+	helpAllowPriv  = "accept private, loopback and other non-public server addresses: local pools only (env NTPPOOL_ALLOW_PRIVATE)"
+	helpGeoIP      = "GeoIP2/GeoLite2 Country database for new servers' countries; empty: none (env NTPPOOL_GEOIP)"
+	helpNTPPort    = "UDP port of the NTP check at registration (env NTPPOOL_NTP_PORT)"
+	helpRetention  = "keep score history this long; 0 keeps it forever (env NTPPOOL_RETENTION)"
+	helpLogLevel   = "log level: debug, info, warn, error (env NTPPOOL_LOG_LEVEL)"
+	helpLogFormat  = "log format: text or json (env NTPPOOL_LOG_FORMAT)"
+	helpTicketKey  = "key signing monitor tickets, shared by all instances; empty: generated once and kept in the database (env NTPPOOL_TICKET_KEY or the file in NTPPOOL_TICKET_KEY_FILE)"
+	helpLeaseTTL   = "leader lease: a dead leader is replaced within it (env NTPPOOL_LEASE_TTL)"
+	helpBaseURL    = "public address of the web site, for links in emails (env NTPPOOL_BASE_URL)"
+	helpPoolZone   = "DNS zone of the pool (env NTPPOOL_ZONE)"
+	helpEndpoints  = "etcd endpoints, comma-separated (env NTPPOOL_ETCD_ENDPOINTS)"
+	helpEtcdCert   = "etcd client TLS certificate (env NTPPOOL_ETCD_CERT)"
+	helpEtcdKey    = "etcd client TLS key (env NTPPOOL_ETCD_KEY)"
+	helpEtcdCA     = "etcd CA certificate bundle (env NTPPOOL_ETCD_CACERT)"
+	helpEtcdUser   = "etcd user name (env NTPPOOL_ETCD_USER)"
+	helpEtcdPass   = "etcd password (env NTPPOOL_ETCD_PASSWORD or the file in NTPPOOL_ETCD_PASSWORD_FILE)"
+	helpEtcdDial   = "etcd dial and authentication timeout (env NTPPOOL_ETCD_DIAL_TIMEOUT)"
+	helpElection   = "etcd key prefix of the leader election, outside -prefix (env NTPPOOL_ELECTION_PREFIX)"
+	helpInsecure   = "skip verifying the etcd server's certificate (env NTPPOOL_ETCD_INSECURE_SKIP_VERIFY)"
+	helpSecureCook = "mark session cookies Secure (HTTPS sites) (env NTPPOOL_SECURE_COOKIES)"
+)

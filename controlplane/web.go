@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/ntppool-ng/ntppool/controlplane/web"
+)
+
+// mountWeb mounts the web UI (public and manage sites) at "/" of a.mux,
+// beside the monitor API under /monitor/v1/. This is the one place that
+// knows the web package; the site's background jobs (alert emails,
+// automatic removal, zone counts) run only on the leader (app.run).
+func (a *app) mountWeb() error {
+	site, err := web.New(web.Config{
+		BaseURL:       a.cfg.BaseURL,
+		PoolZone:      a.cfg.PoolZone,
+		SecureCookies: a.cfg.SecureCookie,
+		Score:         a.cfg.Score,
+	}, web.Deps{
+		Store:    a.st,
+		Registry: a.reg,
+		Logger:   a.log,
+		Changed:  a.pub.ChangedAll,
+	})
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	a.mux.Handle("/", site.Handler())
+	a.web = site
+	return nil
+}
