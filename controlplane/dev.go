@@ -93,7 +93,11 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 
-	etcd, err := embedetcd.Start(embedetcd.Config{Dir: filepath.Join(d.data, "etcd"), ClientAddr: d.etcdListen, PeerAddr: d.etcdPeer})
+	// etcd logs its own orderly shutdown at level error; keep the terminal
+	// for the banner and our own warnings (etcd failures reach us as client
+	// errors anyway).
+	etcd, err := embedetcd.Start(embedetcd.Config{Dir: filepath.Join(d.data, "etcd"), ClientAddr: d.etcdListen,
+		PeerAddr: d.etcdPeer, LogLevel: "fatal"})
 	if err != nil {
 		return fmt.Errorf("dev: %w (is another pool running? see -etcd-listen)", err)
 	}
