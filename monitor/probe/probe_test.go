@@ -221,3 +221,24 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkProbe is one single-sample probe of a local responder: the CPU
+// and allocations each query costs the agent.
+func BenchmarkProbe(b *testing.B) {
+	s, err := ntpserver.Listen("127.0.0.56:0", ntpserver.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	p, err := New(Options{Samples: 1, Timeout: time.Second, Port: s.Addr().Port(), AllowPrivate: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, kind, _ := p.Probe(ctx, s.Addr().Addr()); kind != KindOK {
+			b.Fatalf("kind %q", kind)
+		}
+	}
+}
