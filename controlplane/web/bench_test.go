@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
@@ -87,7 +88,7 @@ func benchSite(b *testing.B) (*Server, int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := New(Config{}, Deps{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	w, err := New(Config{}, Deps{Store: st, Registry: registry.New(st, registry.Config{}), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

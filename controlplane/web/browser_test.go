@@ -111,7 +111,7 @@ func TestBrowserSignUpToScoreGraph(t *testing.T) {
 		t.Fatalf("confirm and log in: %v", err)
 	}
 	err = chromedp.Do(ctx,
-		chromedp.SendKeys("#ip", "185.0.2.33"),
+		chromedp.SendKeys("#ip", "127.0.0.3"),
 		chromedp.Click(`//button[contains(., "Add server")]`),
 		chromedp.WaitVisible(`//p[contains(., "The server was added")]`),
 		chromedp.Navigate(u+"/manage"),
@@ -121,12 +121,12 @@ func TestBrowserSignUpToScoreGraph(t *testing.T) {
 		t.Fatalf("add server: %v", err)
 	}
 	listed, err := chromedp.Run(ctx, chromedp.Text("table#servers"))
-	if err != nil || !strings.Contains(listed, "185.0.2.33") {
+	if err != nil || !strings.Contains(listed, "127.0.0.3") {
 		t.Fatalf("server not listed: %q %v", listed, err)
 	}
 
 	// Give the new server a history, as the monitors would.
-	srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("185.0.2.33"))
+	srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestBrowserSignUpToScoreGraph(t *testing.T) {
 	shoot(t, ctx, "manage")
 
 	err = chromedp.Do(ctx,
-		chromedp.Click(`//table[@id="servers"]//a[contains(@href, "/scores/185.0.2.33")]`),
+		chromedp.Click(`//table[@id="servers"]//a[contains(@href, "/scores/127.0.0.3")]`),
 		chromedp.WaitVisible("#score-graph svg"),
 	)
 	if err != nil {

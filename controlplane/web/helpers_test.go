@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,8 +19,9 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/mail"
 	"github.com/ntppool-ng/ntppool/controlplane/mail/mailtest"
+	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
-	"github.com/ntppool-ng/ntppool/internal/netclass"
+	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 )
 
 // site is a running web site over a real SQLite store and a real SMTP
@@ -36,35 +36,50 @@ type site struct {
 	changes atomic.Int64
 }
 
-// testAdder registers servers with the parts of the pool's rules that need
-// no network: a public (or, with allowPrivate, any) unicast address not yet
-// registered. The registry package does the NTP check in production.
-type testAdder struct {
-	st           *store.Store
-	allowPrivate bool
+// ntpAddrs are loopback addresses with a real NTP server each: the
+// healthy ones first, then one that stays silent and one at stratum 9.
+var ntpAddrs = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8", "127.0.0.9"}
+
+const (
+	silentNTP  = "127.0.0.10"
+	stratumNTP = "127.0.0.11"
+)
+
+// startNTP starts the test's NTP servers on one port and returns it.
+func startNTP(t *testing.T) uint16 {
+	t.Helper()
+	var addrs []netip.Addr
+	var cfgs []ntpserver.Config
+	for _, a := range ntpAddrs {
+		addrs, cfgs = append(addrs, netip.MustParseAddr(a)), append(cfgs, ntpserver.Config{})
+	}
+	addrs = append(addrs, netip.MustParseAddr(silentNTP), netip.MustParseAddr(stratumNTP))
+	cfgs = append(cfgs, ntpserver.Config{Silent: true}, ntpserver.Config{Stratum: 9})
+	srvs, err := ntpserver.ListenSamePort(addrs, cfgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, s := range srvs {
+			s.Close()
+		}
+	})
+	return srvs[0].Addr().Port()
 }
 
-type testFieldError struct{ field, msg string }
-
-func (e testFieldError) Error() string { return e.msg }
-func (e testFieldError) Field() string { return e.field }
-
-func (a testAdder) AddServer(ctx context.Context, accountID int64, addr, country string) (int64, error) {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return 0, testFieldError{"ip", "Enter an IPv4 or IPv6 address."}
-	}
-	if err := netclass.Check(ip); err != nil && !a.allowPrivate {
-		return 0, testFieldError{"ip", "This address is not a public unicast address."}
-	}
-	id, err := a.st.CreateServer(ctx, store.Server{IP: ip, AccountID: accountID, Netspeed: 10000, Country: "de", CountryOverride: country, InPool: true})
-	if errors.Is(err, store.ErrConflict) {
-		return 0, testFieldError{"ip", "This address is already registered."}
-	}
-	return id, err
+// siteOptions vary a test site.
+type siteOptions struct {
+	// strict refuses non-public addresses, as production does; otherwise
+	// the registry admits the loopback NTP servers (--allow-private).
+	strict bool
 }
 
 func newSite(t *testing.T, mod func(*Config)) *site {
+	t.Helper()
+	return newSiteWith(t, mod, siteOptions{})
+}
+
+func newSiteWith(t *testing.T, mod func(*Config), opt siteOptions) *site {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -80,7 +95,9 @@ func newSite(t *testing.T, mod func(*Config)) *site {
 		mod(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := New(cfg, Deps{Store: st, Registry: testAdder{st: st}, Logger: log, Changed: func() { s.changes.Add(1) }})
+	reg := registry.New(st, registry.Config{AllowPrivate: !opt.strict, NTPPort: startNTP(t), CheckTimeout: 300 * time.Millisecond,
+		OnChange: func(int64) { s.changes.Add(1) }})
+	w, err := New(cfg, Deps{Store: st, Registry: reg, Logger: log, Changed: func() { s.changes.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,16 @@ func TestAddServerShowsRuleErrorsBesideTheField(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil)
 	c, _ := s.signUp("o@example.test")
+	strict := newSiteWith(t, nil, siteOptions{strict: true})
+	sc, _ := strict.signUp("o@example.test")
+	sc.post("/manage/servers", url.Values{"ip": {"10.0.0.1"}}).want(t, http.StatusUnprocessableEntity, `id="ip-err"`, "only public addresses")
 	for _, tc := range []struct{ ip, country, field, msg string }{
-		{"bogus", "", "ip-err", "Enter an IPv4 or IPv6 address"},
-		{"10.0.0.1", "", "ip-err", "not a public unicast"},
+		{"bogus", "", "ip-err", "is not an IPv4 or IPv6 address"},
 		{"", "", "ip-err", "Enter the server"},
-		{"185.0.2.7", "xx", "country-err", "Choose a country"},
+		{"127.0.0.7", "xx", "country-err", "Choose a country"},
+		{silentNTP, "", "ip-err", "did not answer an NTP query"},
+		{stratumNTP, "", "ip-err", "stratum 9"},
+		{"127.0.0.99", "", "ip-err", "did not answer an NTP query"},
 	} {
 		r := c.post("/manage/servers", url.Values{"ip": {tc.ip}, "country": {tc.country}})
 		r.want(t, http.StatusUnprocessableEntity, `id="`+tc.field+`"`, tc.msg)
@@ -29,13 +34,13 @@ func TestAddServerShowsRuleErrorsBesideTheField(t *testing.T) {
 			t.Errorf("form lost the address %q", tc.ip)
 		}
 	}
-	r := c.post("/manage/servers", url.Values{"ip": {"185.0.2.7"}})
+	r := c.post("/manage/servers", url.Values{"ip": {"127.0.0.7"}})
 	if r.StatusCode != http.StatusSeeOther || !strings.HasSuffix(r.Header.Get("Location"), "?done=added") {
 		t.Fatalf("add: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
-	c.get(r.Header.Get("Location")).want(t, http.StatusOK, "The server was added", "185.0.2.7")
-	c.post("/manage/servers", url.Values{"ip": {"185.0.2.7"}}).want(t, http.StatusUnprocessableEntity, "already registered")
-	c.get("/manage").want(t, http.StatusOK, `<a href="/manage/servers/`, "185.0.2.7", "Global")
+	c.get(r.Header.Get("Location")).want(t, http.StatusOK, "The server was added", "127.0.0.7")
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.7"}}).want(t, http.StatusUnprocessableEntity, "already in the pool")
+	c.get("/manage").want(t, http.StatusOK, `<a href="/manage/servers/`, "127.0.0.7", "Global")
 }
 
 func TestServerListShowsExpectedShare(t *testing.T) {
@@ -64,7 +69,7 @@ func TestAccountCannotSeeOrChangeAnothersServer(t *testing.T) {
 	s := newSite(t, nil)
 	owner, _ := s.signUp("owner@example.test")
 	other, _ := s.signUp("other@example.test")
-	r := owner.post("/manage/servers", url.Values{"ip": {"185.0.2.50"}})
+	r := owner.post("/manage/servers", url.Values{"ip": {"127.0.0.5"}})
 	path := strings.TrimSuffix(r.Header.Get("Location"), "?done=added")
 	id := strings.TrimPrefix(path, "/manage/servers/")
 	owner.get(path).want(t, http.StatusOK)
@@ -75,7 +80,7 @@ func TestAccountCannotSeeOrChangeAnothersServer(t *testing.T) {
 	} {
 		other.post(path+a.path, mustQuery(a.form)).want(t, http.StatusNotFound)
 	}
-	srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("185.0.2.50"))
+	srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.5"))
 	if err != nil || srv.Netspeed != 10000 || srv.CountryOverride != "" || !srv.DeletionOn.IsZero() {
 		t.Fatalf("another account changed the server: %+v %v", srv, err)
 	}
@@ -91,22 +96,22 @@ func TestChangeNetspeedCountryAndDeletion(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil)
 	c, _ := s.signUp("o@example.test")
-	r := c.post("/manage/servers", url.Values{"ip": {"185.0.2.60"}})
+	r := c.post("/manage/servers", url.Values{"ip": {"127.0.0.6"}})
 	path := strings.TrimSuffix(r.Header.Get("Location"), "?done=added")
 	get := func() store.Server {
-		srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("185.0.2.60"))
+		srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.6"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return srv
 	}
-	c.post(path+"/netspeed", url.Values{"netspeed": {"12345"}}).want(t, http.StatusBadRequest)
+	c.post(path+"/netspeed", url.Values{"netspeed": {"12345"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "not one of the offered")
 	if r := c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("netspeed %d", r.StatusCode)
 	}
-	c.post(path+"/country", url.Values{"country": {"zz"}}).want(t, http.StatusBadRequest)
+	c.post(path+"/country", url.Values{"country": {"zz"}}).want(t, http.StatusUnprocessableEntity, `id="cc-err"`)
 	c.post(path+"/country", url.Values{"country": {"FR"}})
-	c.post(path+"/delete", url.Values{"days": {"2"}}).want(t, http.StatusBadRequest)
+	c.post(path+"/delete", url.Values{"days": {"2"}}).want(t, http.StatusUnprocessableEntity, `id="del-err"`)
 	c.post(path+"/delete", url.Values{"days": {"10"}})
 	srv := get()
 	want := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 10)
@@ -147,8 +152,8 @@ func TestInviteAndRemoveUser(t *testing.T) {
 		t.Fatalf("friend %+v %v", friend, err)
 	}
 	// Both see the account's servers.
-	c.post("/manage/servers", url.Values{"ip": {"185.0.2.70"}})
-	f.get("/manage").want(t, http.StatusOK, "185.0.2.70")
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.8"}})
+	f.get("/manage").want(t, http.StatusOK, "127.0.0.8")
 	// Nobody removes themselves; a user of another account cannot be removed.
 	f.post("/manage/account/users/"+strconvI(friend.ID)+"/remove", nil).want(t, http.StatusBadRequest)
 	_, stranger := s.signUp("stranger@example.test")
@@ -165,9 +170,9 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil)
 	c, u := s.signUp("me@example.test")
-	c.post("/manage/servers", url.Values{"ip": {"185.0.2.80"}})
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.9"}})
 	r := c.get("/manage/account/download")
-	r.want(t, http.StatusOK, "185.0.2.80", "me@example.test")
+	r.want(t, http.StatusOK, "127.0.0.9", "me@example.test")
 	if !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
 		t.Error("download is not an attachment")
 	}
@@ -183,11 +188,11 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	if _, err := s.st.User(context.Background(), u.ID); err == nil {
 		t.Error("user survived account deletion")
 	}
-	if _, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("185.0.2.80")); err == nil {
+	if _, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.9")); err == nil {
 		t.Error("server still live after account deletion")
 	}
 	// The history page still answers for the deleted server.
-	s.client().get("/scores/185.0.2.80").want(t, http.StatusOK, "deleted")
+	s.client().get("/scores/127.0.0.9").want(t, http.StatusOK, "deleted")
 }
 
 func TestVendorZoneRequestAndApproval(t *testing.T) {
@@ -229,9 +234,9 @@ func TestAdminPages(t *testing.T) {
 	}
 	user.post("/admin/monitors", url.Values{"name": {"x"}}).want(t, http.StatusForbidden)
 	admin := s.admin("root@example.test")
-	user.post("/manage/servers", url.Values{"ip": {"185.0.2.90"}})
+	user.post("/manage/servers", url.Values{"ip": {"127.0.0.2"}})
 	admin.get("/admin/users").want(t, http.StatusOK, "user@example.test", "root@example.test")
-	admin.get("/admin/servers?q=185.0.2").want(t, http.StatusOK, "185.0.2.90")
+	admin.get("/admin/servers?q=127.0.0").want(t, http.StatusOK, "127.0.0.2")
 	admin.post("/admin/monitors", url.Values{"name": {"has space"}}).want(t, http.StatusUnprocessableEntity, `id="name-err"`)
 	r := admin.post("/admin/monitors", url.Values{"name": {"fra1"}, "location": {"Frankfurt"}, "ip_version": {"4"}})
 	r.want(t, http.StatusOK, "only once", `id="token"`)

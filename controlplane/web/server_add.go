@@ -6,16 +6,24 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
 
-// ServerAdder registers a server for an account under the pool's rules
-// (public address, not registered yet, answers NTP with a good stratum).
-// country is the owner's choice, "" for GeoIP.
-type ServerAdder interface {
+// Registry adds and changes servers under the pool's rules
+// (controlplane/registry): a public address not registered yet that
+// answers NTP with a good stratum, net speeds from the menu, deletion dates
+// ahead. Every method takes the account, and acts only on its servers.
+// Refusals are FieldErrors.
+type Registry interface {
+	// AddServer registers addr; country is the owner's choice, "" for GeoIP.
 	AddServer(ctx context.Context, accountID int64, addr, country string) (int64, error)
+	SetNetspeed(ctx context.Context, accountID, serverID, speed int64) error
+	SetCountry(ctx context.Context, accountID, serverID int64, cc string) error
+	ScheduleDeletion(ctx context.Context, accountID, serverID int64, on time.Time) error
+	CancelDeletion(ctx context.Context, accountID, serverID int64) error
 }
 
 // FieldError is a refusal that names the form field it is about ("ip",
@@ -39,8 +47,6 @@ func (s *Server) addServer(w http.ResponseWriter, r *http.Request, u *store.User
 		errs["ip"] = "Enter the server's IPv4 or IPv6 address."
 	case cc != "" && !record.ValidCountry(cc):
 		errs["country"] = "Choose a country from the list."
-	case s.reg == nil:
-		errs["ip"] = "Adding servers is not available on this site."
 	}
 	var id int64
 	if len(errs) == 0 {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
-	"github.com/ntppool-ng/ntppool/record"
 )
 
 // updateServerCountry sets the owner's zone choice; empty goes back to
@@ -16,14 +15,5 @@ func (s *Server) updateServerCountry(w http.ResponseWriter, r *http.Request, u *
 		return
 	}
 	cc := strings.ToLower(strings.TrimSpace(r.PostFormValue("country")))
-	if cc != "" && !record.ValidCountry(cc) {
-		s.errorPage(w, r, http.StatusBadRequest, "Choose a country from the list.")
-		return
-	}
-	if err := s.st.SetServerCountryOverride(r.Context(), u.AccountID, srv.ID, cc); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.invalidate()
-	serverDone(w, r, srv.ID, "country")
+	s.changeDone(w, r, u, srv, "country", s.reg.SetCountry(r.Context(), u.AccountID, srv.ID, cc))
 }

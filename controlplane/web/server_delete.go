@@ -19,14 +19,9 @@ func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request, u *store.U
 	}
 	days, err := strconv.Atoi(r.PostFormValue("days"))
 	if err != nil || !slices.Contains(DeletionDays, days) {
-		s.errorPage(w, r, http.StatusBadRequest, "Choose a deletion date from the list.")
+		s.renderServer(w, r, u, srv, http.StatusUnprocessableEntity, fieldErrors{"deletion": "Choose a deletion date from the list."})
 		return
 	}
 	on := s.now().UTC().Truncate(24*time.Hour).AddDate(0, 0, days)
-	if err := s.st.SetServerDeletion(r.Context(), u.AccountID, srv.ID, on); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.invalidate()
-	serverDone(w, r, srv.ID, "delete")
+	s.changeDone(w, r, u, srv, "delete", s.reg.ScheduleDeletion(r.Context(), u.AccountID, srv.ID, on))
 }

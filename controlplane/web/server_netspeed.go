@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -15,14 +14,9 @@ func (s *Server) updateServerNetspeed(w http.ResponseWriter, r *http.Request, u 
 		return
 	}
 	v, err := strconv.ParseInt(r.PostFormValue("netspeed"), 10, 64)
-	if err != nil || !slices.Contains(Netspeeds, v) {
-		s.errorPage(w, r, http.StatusBadRequest, "Choose a net speed from the list.")
+	if err != nil {
+		s.renderServer(w, r, u, srv, http.StatusUnprocessableEntity, fieldErrors{"netspeed": "Choose a net speed from the list."})
 		return
 	}
-	if err := s.st.SetServerNetspeed(r.Context(), u.AccountID, srv.ID, v); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.invalidate()
-	serverDone(w, r, srv.ID, "netspeed")
+	s.changeDone(w, r, u, srv, "netspeed", s.reg.SetNetspeed(r.Context(), u.AccountID, srv.ID, v))
 }

@@ -5,12 +5,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
-
-// Netspeeds are the net speed choices in kbit/s, as the pool offers them.
-var Netspeeds = []int64{0, 512, 1500, 3000, 6000, 12000, 25000, 50000, 100000, 250000, 500000, 1000000, 1500000, 2000000, 3000000}
 
 // DeletionDays are the deletion dates offered, in days ahead.
 var DeletionDays = []int{3, 4, 5, 6, 7, 10, 13, 16, 19, 22}
@@ -31,15 +29,38 @@ func (s *Server) showServer(w http.ResponseWriter, r *http.Request, u *store.Use
 	if !ok {
 		return
 	}
+	s.renderServer(w, r, u, srv, http.StatusOK, nil)
+}
+
+func (s *Server) renderServer(w http.ResponseWriter, r *http.Request, u *store.User, srv store.Server, status int, errs fieldErrors) {
 	c, err := s.census(r.Context())
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	p := serverPage{Page: s.page("Server "+srv.IP.String(), "manage", u), Server: s.serverRow(c, srv), Raw: srv,
-		Netspeeds: Netspeeds, Countries: record.Countries(), DeletionDays: DeletionDays}
+		Netspeeds: registry.Netspeeds, Countries: record.Countries(), DeletionDays: DeletionDays, Errors: errs}
 	p.Notice = serverNotices[r.URL.Query().Get("done")]
-	s.render(w, r, http.StatusOK, "server", p)
+	s.render(w, r, status, "server", p)
+}
+
+// changeDone finishes a server change made through the registry: back to
+// the server's page, or the page again with the refusal beside its field.
+func (s *Server) changeDone(w http.ResponseWriter, r *http.Request, u *store.User, srv store.Server, done string, err error) {
+	if fe, ok := errors.AsType[FieldError](err); ok {
+		s.renderServer(w, r, u, srv, http.StatusUnprocessableEntity, fieldErrors{fe.Field(): fe.Error()})
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.invalidate()
+	serverDone(w, r, srv.ID, done)
 }
 
 // ownServer loads the server of the {id} path value if the user's account

@@ -2,25 +2,16 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
-// undeleteServer cancels a scheduled deletion that has not happened yet.
+// undeleteServer cancels a scheduled deletion that has not happened yet
+// (a deleted server is no longer the account's to change).
 func (s *Server) undeleteServer(w http.ResponseWriter, r *http.Request, u *store.User) {
 	srv, ok := s.ownServer(w, r, u)
 	if !ok {
 		return
 	}
-	if srv.DeletionOn.IsZero() {
-		serverDone(w, r, srv.ID, "undelete")
-		return
-	}
-	if err := s.st.SetServerDeletion(r.Context(), u.AccountID, srv.ID, time.Time{}); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.invalidate()
-	serverDone(w, r, srv.ID, "undelete")
+	s.changeDone(w, r, u, srv, "undelete", s.reg.CancelDeletion(r.Context(), u.AccountID, srv.ID))
 }

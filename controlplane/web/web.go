@@ -125,8 +125,9 @@ func (c *Config) defaults() error {
 // Deps are the parts the web site uses.
 type Deps struct {
 	Store *store.Store
-	// Registry adds servers under the pool's rules (controlplane/registry).
-	Registry ServerAdder
+	// Registry adds and changes servers under the pool's rules
+	// (controlplane/registry).
+	Registry Registry
 	Logger   *slog.Logger
 	// Mailer overrides the sender built from Config.Mail (tests).
 	Mailer mail.Sender
@@ -141,7 +142,7 @@ type Deps struct {
 type Server struct {
 	cfg     Config
 	st      *store.Store
-	reg     ServerAdder
+	reg     Registry
 	log     *slog.Logger
 	mailer  mail.Sender
 	changed func()
@@ -163,8 +164,8 @@ var ErrConfig = errors.New("web: bad configuration")
 // New checks the configuration, parses every template and builds the
 // routes. It fails when a template is missing or broken.
 func New(cfg Config, d Deps) (*Server, error) {
-	if d.Store == nil {
-		return nil, fmt.Errorf("%w: no store", ErrConfig)
+	if d.Store == nil || d.Registry == nil {
+		return nil, fmt.Errorf("%w: a store and a registry are needed", ErrConfig)
 	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
