@@ -25,6 +25,12 @@ func ticket(key []byte, monitorID int64, batchID string, ip netip.Addr) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// Ticket is the ticket the control plane issues for ip to monitorID in
+// batchID under key. Tools and tests holding the key may mint one.
+func Ticket(key []byte, monitorID int64, batchID string, ip netip.Addr) string {
+	return ticket(key, monitorID, batchID, ip)
+}
+
 func validTicket(key []byte, monitorID int64, batchID string, ip netip.Addr, got string) bool {
 	return hmac.Equal([]byte(ticket(key, monitorID, batchID, ip)), []byte(got))
 }

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/controlplane/registry"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/chronytest"
+	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/monitor/probe"
+	"github.com/ntppool-ng/ntppool/record"
+)
+
+// startEtcd runs an embedded etcd for one test.
+func startEtcd(t *testing.T) (*embedetcd.Server, *clientv3.Client) {
+	t.Helper()
+	srv, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return srv, cli
+}
+
+// testRules is dev's fast clock made faster still: a probe is one query
+// and a pair is due again 200 ms after it was handed out.
+func testRules(c *appConfig) {
+	fastRules(c)
+	a := &c.Assign
+	a.ActiveInterval, a.ActiveTestingInterval, a.TestingInterval, a.SlowInterval = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond
+	a.MinRescore = 0
+	c.API.Samples, c.API.Spacing, c.API.Timeout, c.API.IdlePoll = 1, 0, 300*time.Millisecond, 100*time.Millisecond
+	c.Tick, c.Recheck = 200*time.Millisecond, time.Second
+}
+
+// prober is a monitor in the test: it fetches work, probes with the
+// monitor's own probe package and posts the results.
+type prober struct {
+	url, token string
+	probe      *probe.Prober
+}
+
+func (p *prober) call(ctx context.Context, path string, in, out any) error {
+	body, _ := json.Marshal(in)
+	req, _ := http.NewRequestWithContext(ctx, "POST", p.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		var e monitorapi.Error
+		json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("%s: %d %s", path, resp.StatusCode, e.Error)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// run probes until ctx ends.
+func (p *prober) run(ctx context.Context, t *testing.T) {
+	for ctx.Err() == nil {
+		var w monitorapi.Work
+		if err := p.call(ctx, monitorapi.PathWork, nil, &w); err != nil {
+			if ctx.Err() == nil {
+				t.Errorf("work: %v", err)
+			}
+			return
+		}
+		res := monitorapi.Results{BatchID: w.BatchID}
+		for _, a := range w.Servers {
+			r, _, err := p.probe.Probe(ctx, a.IP)
+			if err != nil {
+				return
+			}
+			r.Ticket = a.Ticket
+			res.Results = append(res.Results, r)
+		}
+		if len(res.Results) > 0 {
+			var ack monitorapi.Ack
+			if err := p.call(ctx, monitorapi.PathResults, res, &ack); err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("results: %v", err)
+				}
+				return
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(w.NextPoll.D()):
+		}
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+	}
+	return time.Since(start)
+}
+
+func published(t *testing.T, cli *clientv3.Client, ip netip.Addr) bool {
+	t.Helper()
+	key := record.ServerKey(record.DefaultPrefix, ip)
+	resp, err := cli.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(resp.Kvs) == 1
+}
+
+// TestEndToEndScoreRisesAndFalls: chrony and an in-test NTP server on
+// 127.0.0.x are registered, probed by a monitor through the API, scored,
+// published into etcd; then the in-test server goes wrong (1 s offset,
+// then silence after recovery) and leaves etcd while chrony stays.
+func TestEndToEndScoreRisesAndFalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, cli := startEtcd(t)
+	chrony := chronytest.Start(t, "127.0.0.31")
+	port := chrony.Addr.Port()
+	fake, err := ntpserver.Listen(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.32"), port).String(), ntpserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "e2e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := appConfig{Listen: "127.0.0.1:0", Prefix: record.DefaultPrefix, Election: "/e2e-leader", LeaseTTL: 2 * time.Second,
+		AllowPrivate: true, NTPPort: port, PoolZone: "pool.ntp.test", BaseURL: "http://127.0.0.1"}
+	testRules(&cfg)
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := newApp(ctx, cfg, st, cli, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := a.listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { a.run(ctx, ln); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	tok, err := createMonitor(ctx, st, store.Monitor{Name: "m", IP: netip.MustParseAddr("127.0.0.1"), State: store.MonitorActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chronyIP, fakeIP := chrony.Addr.Addr(), netip.MustParseAddr("127.0.0.32")
+	for _, ip := range []netip.Addr{chronyIP, fakeIP} {
+		speed := int64(1500)
+		if _, err := a.reg.Register(ctx, 0, registry.Input{Address: ip.String(), Netspeed: &speed, Country: "de"}); err != nil {
+			t.Fatalf("register %s: %v", ip, err)
+		}
+	}
+	pr, err := probe.New(probe.Options{Samples: 1, Timeout: 300 * time.Millisecond, Port: port, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &prober{url: "http://" + ln.Addr().String(), token: tok, probe: pr}
+	pctx, pcancel := context.WithCancel(ctx)
+	pdone := make(chan struct{})
+	go func() { p.run(pctx, t); close(pdone) }()
+	defer func() { pcancel(); <-pdone }()
+
+	in := waitUntil(t, 30*time.Second, "both servers published", func() bool {
+		return published(t, cli, chronyIP) && published(t, cli, fakeIP)
+	})
+	t.Logf("registration to etcd: %v", in)
+
+	fake.SetConfig(ntpserver.Config{Offset: time.Second})
+	out := waitUntil(t, 15*time.Second, "server 1 s off leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	t.Logf("1 s offset to removal from etcd: %v", out)
+	if !published(t, cli, chronyIP) {
+		t.Fatal("chrony left etcd too")
+	}
+	s, _ := st.ServerByIP(ctx, fakeIP)
+	if s.Score >= 10 {
+		t.Fatalf("score %v after the fault, want below 10", s.Score)
+	}
+	fake.SetConfig(ntpserver.Config{})
+	waitUntil(t, 30*time.Second, "recovered server back in etcd", func() bool { return published(t, cli, fakeIP) })
+	fake.SetConfig(ntpserver.Config{KissCode: "RATE"})
+	waitUntil(t, 15*time.Second, "KoD RATE server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	fake.SetConfig(ntpserver.Config{})
+	waitUntil(t, 30*time.Second, "recovered again", func() bool { return published(t, cli, fakeIP) })
+	fake.SetConfig(ntpserver.Config{Silent: true})
+	waitUntil(t, 15*time.Second, "silent server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	if !published(t, cli, chronyIP) {
+		t.Fatal("chrony left etcd")
+	}
+}
+
