@@ -219,4 +219,3 @@ func TestEndToEndScoreRisesAndFalls(t *testing.T) {
 		t.Fatal("chrony left etcd")
 	}
 }
-

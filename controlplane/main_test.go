@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+)
+
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestHelpExplainsEveryCommandAndFlag(t *testing.T) {
+	out, _, err := runCmd(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"dev", "serve", "user create", "monitor create", "servers list", "monitors list", "vendor approve"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("--help does not mention %q", c)
+		}
+	}
+	for _, cmd := range [][]string{{"serve"}, {"dev"}, {"user", "create"}, {"monitor", "create"}} {
+		_, help, err := runCmd(t, append(cmd, "-help")...)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%v -help: %v", cmd, err)
+		}
+		if !strings.Contains(help, "env NTPPOOL_") {
+			t.Errorf("%v -help names no environment variables:\n%s", cmd, help)
+		}
+	}
+	_, help, _ := runCmd(t, "serve", "-help")
+	for _, f := range []string{"-etcd-endpoints", "-etcd-cacert", "-etcd-user", "-etcd-password", "-db", "-lease-ttl", "-ticket-key", "-allow-private"} {
+		if !strings.Contains(help, f) {
+			t.Errorf("serve -help lacks %s", f)
+		}
+	}
+	if _, _, err := runCmd(t, "frobnicate"); err == nil {
+		t.Error("unknown command accepted")
+	}
+}
+
+func TestFlagDefaultsComeFromTheEnvironment(t *testing.T) {
+	t.Setenv("NTPPOOL_RETENTION", "not-a-duration")
+	if _, _, err := runCmd(t, "serve"); err == nil || !strings.Contains(err.Error(), "NTPPOOL_RETENTION") {
+		t.Fatalf("a bad environment value: %v", err)
+	}
+}
+
+func TestAdminCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "admin.db")
+	out, _, err := runCmd(t, "user", "create", "-db", db, "-admin", "-email", "root@example.org")
+	if err != nil || !strings.Contains(out, "password: ") {
+		t.Fatalf("user create: %q %v", out, err)
+	}
+	pw := strings.TrimSpace(out[strings.Index(out, "password: ")+len("password: "):])
+	if _, _, err := runCmd(t, "user", "create", "-db", db, "-email", "root@example.org"); err == nil {
+		t.Fatal("a second user with the same e-mail was created")
+	}
+	out, _, err = runCmd(t, "monitor", "create", "-db", db, "-location", "Berlin", "berlin1")
+	if err != nil || !strings.Contains(out, "token (shown only now): ") {
+		t.Fatalf("monitor create: %q %v", out, err)
+	}
+	tok := strings.TrimSpace(out[strings.Index(out, "now): ")+len("now): "):])
+	if _, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip-version", "5", "x"); err == nil {
+		t.Fatal("ip version 5 accepted")
+	}
+	out, _, err = runCmd(t, "monitors", "list", "-db", db)
+	if err != nil || !strings.Contains(out, "berlin1") || !strings.Contains(out, "Berlin") || strings.Contains(out, tok) {
+		t.Fatalf("monitors list: %q %v", out, err)
+	}
+	if _, _, err := runCmd(t, "vendor", "approve", "-db", db, "nosuch"); err == nil {
+		t.Fatal("approving an unknown vendor zone succeeded")
+	}
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.UserByEmail(context.Background(), "root@example.org")
+	if err != nil || !u.IsAdmin || !u.CheckPassword(pw) {
+		t.Fatalf("stored user %+v: %v", u, err)
+	}
+	m, err := st.MonitorByTokenHash(context.Background(), store.HashToken(tok))
+	if err != nil || m.Name != "berlin1" || m.State != store.MonitorActive {
+		t.Fatalf("the printed token does not find the monitor: %+v %v", m, err)
+	}
+	st.CreateVendorZone(context.Background(), store.VendorZone{Name: "acme"})
+	st.Close()
+	if out, _, err := runCmd(t, "vendor", "approve", "-db", db, "acme"); err != nil || !strings.Contains(out, "approved") {
+		t.Fatalf("vendor approve: %q %v", out, err)
+	}
+	if out, _, err := runCmd(t, "servers", "list", "-db", db); err != nil || !strings.Contains(out, "SCORE") {
+		t.Fatalf("servers list: %q %v", out, err)
+	}
+}
