@@ -11,35 +11,43 @@ import (
 // accountExport is everything the site keeps about an account, minus
 // secrets (password hashes, tokens).
 type accountExport struct {
-	Account struct {
-		ID        int64     `json:"id"`
-		Name      string    `json:"name"`
-		CreatedAt time.Time `json:"created_at"`
-	} `json:"account"`
-	Users []struct {
-		Email     string     `json:"email"`
-		Admin     bool       `json:"admin"`
-		Confirmed *time.Time `json:"email_confirmed_at,omitempty"`
-		CreatedAt time.Time  `json:"created_at"`
-	} `json:"users"`
-	Servers []struct {
-		IP              string     `json:"ip"`
-		Netspeed        int64      `json:"netspeed_kbps"`
-		Country         string     `json:"country"`
-		CountryOverride string     `json:"country_override,omitempty"`
-		Score           float64    `json:"score"`
-		CreatedAt       time.Time  `json:"created_at"`
-		DeletionOn      *time.Time `json:"deletion_on,omitempty"`
-	} `json:"servers"`
-	VendorZones []struct {
-		Name            string    `json:"name"`
-		Description     string    `json:"description"`
-		ExpectedClients int64     `json:"expected_clients"`
-		ClientType      string    `json:"client_type"`
-		Status          string    `json:"status"`
-		CreatedAt       time.Time `json:"created_at"`
-	} `json:"vendor_zones"`
+	Account     exportAccount      `json:"account"`
+	Users       []exportUser       `json:"users"`
+	Servers     []exportServer     `json:"servers"`
+	VendorZones []exportVendorZone `json:"vendor_zones"`
 	Invitations []store.Invitation `json:"invitations"`
+}
+
+type exportAccount struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type exportUser struct {
+	Email     string     `json:"email"`
+	Admin     bool       `json:"admin"`
+	Confirmed *time.Time `json:"email_confirmed_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+type exportServer struct {
+	IP              string     `json:"ip"`
+	Netspeed        int64      `json:"netspeed_kbps"`
+	Country         string     `json:"country"`
+	CountryOverride string     `json:"country_override,omitempty"`
+	Score           float64    `json:"score"`
+	CreatedAt       time.Time  `json:"created_at"`
+	DeletionOn      *time.Time `json:"deletion_on,omitempty"`
+}
+
+type exportVendorZone struct {
+	Name            string    `json:"name"`
+	Description     string    `json:"description"`
+	ExpectedClients int64     `json:"expected_clients"`
+	ClientType      string    `json:"client_type"`
+	Status          string    `json:"status"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -51,59 +59,8 @@ func timePtr(t time.Time) *time.Time {
 
 // downloadAccount sends the account's data as a JSON file.
 func (s *Server) downloadAccount(w http.ResponseWriter, r *http.Request, u *store.User) {
-	ctx := r.Context()
-	var out accountExport
-	a, err := s.st.Account(ctx, u.AccountID)
+	out, err := s.exportAccount(r, u.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	out.Account.ID, out.Account.Name, out.Account.CreatedAt = a.ID, a.Name, a.CreatedAt
-	users, err := s.st.UsersByAccount(ctx, u.AccountID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	for _, x := range users {
-		out.Users = append(out.Users, struct {
-			Email     string     `json:"email"`
-			Admin     bool       `json:"admin"`
-			Confirmed *time.Time `json:"email_confirmed_at,omitempty"`
-			CreatedAt time.Time  `json:"created_at"`
-		}{x.Email, x.IsAdmin, timePtr(x.EmailConfirmedAt), x.CreatedAt})
-	}
-	srvs, err := s.st.ServersByAccount(ctx, u.AccountID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	for _, x := range srvs {
-		out.Servers = append(out.Servers, struct {
-			IP              string     `json:"ip"`
-			Netspeed        int64      `json:"netspeed_kbps"`
-			Country         string     `json:"country"`
-			CountryOverride string     `json:"country_override,omitempty"`
-			Score           float64    `json:"score"`
-			CreatedAt       time.Time  `json:"created_at"`
-			DeletionOn      *time.Time `json:"deletion_on,omitempty"`
-		}{x.IP.String(), x.Netspeed, x.Country, x.CountryOverride, x.Score, x.CreatedAt, timePtr(x.DeletionOn)})
-	}
-	vzs, err := s.st.VendorZonesByAccount(ctx, u.AccountID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	for _, v := range vzs {
-		out.VendorZones = append(out.VendorZones, struct {
-			Name            string    `json:"name"`
-			Description     string    `json:"description"`
-			ExpectedClients int64     `json:"expected_clients"`
-			ClientType      string    `json:"client_type"`
-			Status          string    `json:"status"`
-			CreatedAt       time.Time `json:"created_at"`
-		}{v.Name, v.Description, v.ExpectedClients, v.ClientType, v.Status, v.CreatedAt})
-	}
-	if out.Invitations, err = s.st.InvitationsByAccount(ctx, u.AccountID, s.now()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -115,4 +72,37 @@ func (s *Server) downloadAccount(w http.ResponseWriter, r *http.Request, u *stor
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="ntppool-account.json"`)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+func (s *Server) exportAccount(r *http.Request, accountID int64) (accountExport, error) {
+	ctx := r.Context()
+	var out accountExport
+	a, err := s.st.Account(ctx, accountID)
+	if err != nil {
+		return out, err
+	}
+	out.Account = exportAccount{a.ID, a.Name, a.CreatedAt}
+	users, err := s.st.UsersByAccount(ctx, accountID)
+	if err != nil {
+		return out, err
+	}
+	for _, x := range users {
+		out.Users = append(out.Users, exportUser{x.Email, x.IsAdmin, timePtr(x.EmailConfirmedAt), x.CreatedAt})
+	}
+	srvs, err := s.st.ServersByAccount(ctx, accountID)
+	if err != nil {
+		return out, err
+	}
+	for _, x := range srvs {
+		out.Servers = append(out.Servers, exportServer{x.IP.String(), x.Netspeed, x.Country, x.CountryOverride, x.Score, x.CreatedAt, timePtr(x.DeletionOn)})
+	}
+	vzs, err := s.st.VendorZonesByAccount(ctx, accountID)
+	if err != nil {
+		return out, err
+	}
+	for _, v := range vzs {
+		out.VendorZones = append(out.VendorZones, exportVendorZone{v.Name, v.Description, v.ExpectedClients, v.ClientType, v.Status, v.CreatedAt})
+	}
+	out.Invitations, err = s.st.InvitationsByAccount(ctx, accountID, s.now())
+	return out, err
 }

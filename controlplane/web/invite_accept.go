@@ -13,18 +13,11 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	tok := r.PathValue("token")
-	ctx := r.Context()
-	in, err := s.st.Invitation(ctx, store.HashToken(tok), s.now())
-	if errors.Is(err, store.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "This invitation has expired or was used already.")
+	p, in, ok := s.invitation(w, r)
+	if !ok {
 		return
 	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	p := invitePage{Page: s.page("Join an account", "manage", nil), Token: tok, Email: in.Email}
+	ctx, tok := r.Context(), p.Token
 	pw := r.PostFormValue("password")
 	if e := checkPassword(pw); e != "" {
 		p.Errors = fieldErrors{"password": e}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -25,12 +24,7 @@ func (s *Server) updateMonitorState(w http.ResponseWriter, r *http.Request, u *s
 		return
 	}
 	err = s.st.SetMonitorState(r.Context(), id, state)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.storeFailed(w, r, err) {
 		return
 	}
 	s.changed()

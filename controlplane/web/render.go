@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -124,6 +125,20 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// storeFailed answers a failed store call, 404 for store.ErrNotFound and
+// 500 otherwise, and reports whether err was one.
+func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(w, r)
+	default:
+		s.serverError(w, r, err)
+	}
+	return true
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

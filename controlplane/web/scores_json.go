@@ -40,16 +40,8 @@ type scoresJSONBody struct {
 // scoresJSON is /scores/<ip>/json: history rows and the monitors' current
 // view, in POOL.md's shape (absent values omitted, rtt in ms).
 func (s *Server) scoresJSON(w http.ResponseWriter, r *http.Request) {
-	srv, err := s.scoreServerByIP(r)
-	if s.dataError(w, err) {
-		return
-	}
-	lq, err := s.logQuery(r, srv.ID)
-	if s.dataError(w, err) {
-		return
-	}
-	rows, err := s.st.ScoreLog(r.Context(), lq)
-	if s.dataError(w, err) {
+	srv, rows, ok := s.scoreData(w, r)
+	if !ok {
 		return
 	}
 	mons, err := s.st.ServerMonitors(r.Context(), srv.ID)

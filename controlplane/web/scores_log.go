@@ -12,16 +12,8 @@ import (
 // scoresLog is /scores/<ip>/log: the score history as CSV (text/plain), with
 // limit, monitor and since as the pool has them.
 func (s *Server) scoresLog(w http.ResponseWriter, r *http.Request) {
-	srv, err := s.scoreServerByIP(r)
-	if s.dataError(w, err) {
-		return
-	}
-	lq, err := s.logQuery(r, srv.ID)
-	if s.dataError(w, err) {
-		return
-	}
-	rows, err := s.st.ScoreLog(r.Context(), lq)
-	if s.dataError(w, err) {
+	_, rows, ok := s.scoreData(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -45,6 +37,22 @@ func (s *Server) scoresLog(w http.ResponseWriter, r *http.Request) {
 		_ = cw.Write(rec)
 	}
 	cw.Flush()
+}
+
+// scoreData loads the server and the history rows that the request's
+// parameters select, for the JSON and CSV forms; on failure it has
+// answered and ok is false.
+func (s *Server) scoreData(w http.ResponseWriter, r *http.Request) (srv store.Server, rows []store.LogRow, ok bool) {
+	srv, err := s.scoreServerByIP(r)
+	if s.dataError(w, err) {
+		return srv, nil, false
+	}
+	lq, err := s.logQuery(r, srv.ID)
+	if s.dataError(w, err) {
+		return srv, nil, false
+	}
+	rows, err = s.st.ScoreLog(r.Context(), lq)
+	return srv, rows, !s.dataError(w, err)
 }
 
 // dataError answers err on the machine-readable score endpoints and

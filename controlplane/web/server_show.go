@@ -51,12 +51,7 @@ func (s *Server) changeDone(w http.ResponseWriter, r *http.Request, u *store.Use
 		s.renderServer(w, r, u, srv, http.StatusUnprocessableEntity, fieldErrors{fe.Field(): fe.Error()})
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.storeFailed(w, r, err) {
 		return
 	}
 	s.invalidate()
@@ -73,15 +68,7 @@ func (s *Server) ownServer(w http.ResponseWriter, r *http.Request, u *store.User
 		return store.Server{}, false
 	}
 	srv, err := s.st.AccountServer(r.Context(), u.AccountID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return store.Server{}, false
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return store.Server{}, false
-	}
-	return srv, true
+	return srv, !s.storeFailed(w, r, err)
 }
 
 // serverDone redirects back to the server's page with a notice.

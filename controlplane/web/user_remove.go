@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -21,12 +20,7 @@ func (s *Server) removeUser(w http.ResponseWriter, r *http.Request, u *store.Use
 		return
 	}
 	err = s.st.RemoveAccountUser(r.Context(), u.AccountID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.storeFailed(w, r, err) {
 		return
 	}
 	http.Redirect(w, r, "/manage/account?done=removed", http.StatusSeeOther)

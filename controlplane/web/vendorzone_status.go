@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -19,12 +18,7 @@ func (s *Server) updateVendorZoneStatus(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	err := s.st.SetVendorZoneStatus(r.Context(), r.PathValue("name"), status, s.now())
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	if s.storeFailed(w, r, err) {
 		return
 	}
 	s.changed()
