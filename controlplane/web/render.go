@@ -165,6 +165,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 	"day": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
