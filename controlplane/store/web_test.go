@@ -205,3 +205,23 @@ func TestScoreLogFilters(t *testing.T) {
 		t.Fatalf("monitors %+v %v", mons, err)
 	}
 }
+
+func TestDeleteExpiredWebRows(t *testing.T) {
+	st, acct, uid := webFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	st.CreateSession(ctx, "old", uid, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	st.CreateSession(ctx, "new", uid, now, now.Add(time.Hour))
+	st.CreateEmailToken(ctx, "tok", uid, TokenReset, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	st.CreateInvitation(ctx, "inv", acct, uid, "b@example.test", now.Add(-2*time.Hour), now.Add(-time.Hour))
+	if err := st.DeleteExpiredWebRows(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]int{"sessions": 1, "email_tokens": 0, "invitations": 0} {
+		var n int
+		st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n)
+		if n != want {
+			t.Errorf("%s: %d rows, want %d", table, n, want)
+		}
+	}
+}
