@@ -5,15 +5,27 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync"
 
 	"github.com/miekg/dns"
 	"github.com/oschwald/geoip2-golang/v2"
+	"github.com/oschwald/maxminddb-golang/v2"
+
+	"github.com/ntppool-ng/ntppool/record"
 )
 
 // geoDB finds the country of an address in a MaxMind Country or City
 // database.
+//
+// geoip2 opens and checks the database; lookups then go to the maxminddb
+// reader under it: geoip2's Country decodes every name in every language
+// into a new struct on each call, while all we need is the country code.
+// Many networks share one data record, so the code is decoded once per
+// record offset and cached.
 type geoDB struct {
-	r *geoip2.Reader
+	r     *geoip2.Reader
+	mm    *maxminddb.Reader
+	codes sync.Map // data record offset (uintptr) -> pool zone label (string)
 }
 
 // openGeo reads path and checks that it can answer country lookups, so a
@@ -36,20 +48,42 @@ func openGeo(path string) (*geoDB, error) {
 		}
 		return nil, fmt.Errorf("probe: %w", err)
 	}
-	return &geoDB{r: r}, nil
+	mm, err := maxminddb.OpenBytes(b)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	return &geoDB{r: r, mm: mm}, nil
 }
 
 // Close releases the database.
-func (g *geoDB) Close() error { return g.r.Close() }
+func (g *geoDB) Close() error {
+	g.mm.Close()
+	return g.r.Close()
+}
 
 // country returns the pool zone label of a's country (lower case, "gb" as
 // "uk") and the prefix length of the database network that holds a.
 func (g *geoDB) country(a netip.Addr) (cc string, bits int, ok bool) {
-	rec, err := g.r.Country(a)
-	if err != nil || rec.Country.ISOCode == "" {
+	res := g.mm.Lookup(a)
+	if !res.Found() {
 		return "", 0, false
 	}
-	return rec.Country.ISOCode, rec.Traits.Network.Bits(), true
+	off := res.Offset()
+	if v, ok := g.codes.Load(off); ok {
+		cc = v.(string)
+	} else {
+		var iso string
+		if err := res.DecodePath(&iso, "country", "iso_code"); err != nil {
+			return "", 0, false
+		}
+		cc = record.CountryZone(iso)
+		g.codes.Store(off, cc)
+	}
+	if cc == "" {
+		return "", 0, false
+	}
+	return cc, res.Prefix().Bits(), true
 }
 
 // location is where the targeting placed a client.
@@ -83,16 +117,8 @@ func (p *NTPPool) locate(ix *index, src netip.Addr, ecs *dns.EDNS0_SUBNET) locat
 // countryZone looks a up and returns its country's zone in ix.
 func (p *NTPPool) countryZone(ix *index, a netip.Addr) (*zone, int) {
 	cc, bits, ok := p.geo.country(a)
-	if !ok || len(cc) != 2 {
+	if !ok {
 		return nil, 0
 	}
-	var low [2]byte
-	for i := range low {
-		c := cc[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
-	}
-	return ix.zones[string(low[:])], bits
+	return ix.zones[cc], bits
 }

@@ -140,24 +140,24 @@ func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qn
 		}
 	}
 	from.stats.inc(server, from.name(), level)
-	return p.records(ix, &pk, f, qname)
+	return p.records(&pk, f, qname)
 }
 
 // records turns the chosen servers into a fresh slice of fresh records. The
 // records share only the servers' read-only IP bytes with the index.
-func (p *NTPPool) records(ix *index, pk *picked, f int, qname string) []dns.RR {
+func (p *NTPPool) records(pk *picked, f int, qname string) []dns.RR {
 	rrs := make([]dns.RR, pk.n)
 	if f == fam4 {
 		recs := make([]dns.A, pk.n)
-		for i, id := range pk.ids[:pk.n] {
-			recs[i] = dns.A{Hdr: hdr(qname, dns.TypeA, p.cfg.TTL), A: ix.servers[id].ip}
+		for i, ip := range pk.ips[:pk.n] {
+			recs[i] = dns.A{Hdr: hdr(qname, dns.TypeA, p.cfg.TTL), A: ip}
 			rrs[i] = &recs[i]
 		}
 		return rrs
 	}
 	recs := make([]dns.AAAA, pk.n)
-	for i, id := range pk.ids[:pk.n] {
-		recs[i] = dns.AAAA{Hdr: hdr(qname, dns.TypeAAAA, p.cfg.TTL), AAAA: ix.servers[id].ip}
+	for i, ip := range pk.ips[:pk.n] {
+		recs[i] = dns.AAAA{Hdr: hdr(qname, dns.TypeAAAA, p.cfg.TTL), AAAA: ip}
 		rrs[i] = &recs[i]
 	}
 	return rrs

@@ -38,7 +38,17 @@ type server struct {
 // lets a draw find already chosen servers by binary search too.
 type set struct {
 	ids []int32
-	cum []int64 // cum[i] = weight(ids[0]) + ... + weight(ids[i])
+	cum []int64    // cum[i] = weight(ids[0]) + ... + weight(ids[i])
+	fam int
+	ips [][16]byte // ips[i] is the address of ids[i] (IPv4 in the first 4 bytes), kept here so an answer reads one array
+}
+
+// ip returns the address at position i as a read-only slice into the set.
+func (s *set) ip(i int, f int) net.IP {
+	if f == fam4 {
+		return s.ips[i][:4:4]
+	}
+	return s.ips[i][:]
 }
 
 func (s *set) len() int { return len(s.ids) }
@@ -166,7 +176,7 @@ func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period in
 	}
 	for z, m := range members {
 		for f := range 2 {
-			z.all[f] = ix.newSet(m[f])
+			z.all[f] = ix.newSet(m[f], f)
 			z.splitSubsets(ix, f, period)
 		}
 	}
@@ -178,18 +188,20 @@ func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period in
 	return ix
 }
 
-// newSet computes the cumulative weights of ids (ascending).
-func (ix *index) newSet(ids []int32) set {
+// newSet computes the cumulative weights of ids (ascending, family f).
+func (ix *index) newSet(ids []int32, f int) set {
 	if len(ids) == 0 {
 		return set{}
 	}
 	cum := make([]int64, len(ids))
+	ips := make([][16]byte, len(ids))
 	var sum int64
 	for i, id := range ids {
 		sum += ix.servers[id].weight
 		cum[i] = sum
+		copy(ips[i][:], ix.servers[id].ip)
 	}
-	return set{ids: ids, cum: cum}
+	return set{ids: ids, cum: cum, ips: ips, fam: f}
 }
 
 // splitSubsets fills z.sub[*][f] as the pool does: with n < 8 servers every
@@ -212,7 +224,7 @@ func (z *zone) splitSubsets(ix *index, f int, period int64) {
 	for i := range subsets {
 		part := shuffled[i*per : (i+1)*per : (i+1)*per]
 		slices.Sort(part)
-		z.sub[i][f] = ix.newSet(part)
+		z.sub[i][f] = ix.newSet(part, f)
 	}
 }
 

@@ -1,6 +1,9 @@
 package ntppool
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"net"
+)
 
 // randSource is the randomness a draw needs. Production uses math/rand/v2's
 // goroutine-safe global source; tests pass a seeded *rand.Rand.
@@ -18,9 +21,11 @@ func (globalRand) Int64N(n int64) int64 { return rand.Int64N(n) } // #nosec G404
 // stack.
 const maxAnswer = 16
 
-// picked holds the servers chosen for one answer, in the order drawn.
+// picked holds the servers chosen for one answer, in the order drawn, and
+// their addresses.
 type picked struct {
 	ids [maxAnswer]int32
+	ips [maxAnswer]net.IP
 	n   int
 }
 
@@ -69,6 +74,7 @@ func (s *set) draw(rng randSource, k int, p *picked) {
 		}
 		pos := s.locate(u)
 		p.ids[p.n] = s.ids[pos]
+		p.ips[p.n] = s.ip(pos, s.fam)
 		p.n++
 		w := s.weightAt(pos)
 		total -= w
