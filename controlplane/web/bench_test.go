@@ -114,17 +114,23 @@ func BenchmarkPages(b *testing.B) {
 			}
 		})
 	}
-	// The manage list (50 servers) through the handler behind auth.
-	b.Run("page=/manage", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			rec := httptest.NewRecorder()
-			w.listServers(rec, httptest.NewRequest(http.MethodGet, "/manage", nil), &u)
-			if rec.Code != http.StatusOK {
-				b.Fatalf("manage: %d", rec.Code)
+	// Pages behind log-in, through their handlers: the manage list (50
+	// servers) and the admin lists (500 rows each).
+	for _, pg := range []struct {
+		path string
+		h    userHandler
+	}{{"/manage", w.listServers}, {"/admin/servers", w.listAllServers}, {"/admin/users", w.listUsers}, {"/admin/monitors", w.listMonitors}} {
+		b.Run("page="+pg.path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				pg.h(rec, httptest.NewRequest(http.MethodGet, pg.path, nil), &u)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d", pg.path, rec.Code)
+				}
 			}
-		}
-	})
+		})
+	}
 	// The home page when its counts must be rebuilt from all 10,000 servers.
 	b.Run("page=/ (cold counts)", func(b *testing.B) {
 		for b.Loop() {
