@@ -153,7 +153,7 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 	if err != nil {
 		return 0, err
 	}
-	pairs, err := s.st.AllMonitorServers(ctx)
+	pairs, err := s.st.PairStates(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -196,44 +196,62 @@ type plan struct {
 	changes []assign.Change
 }
 
-// planAll builds each due server's monitor view and runs assign.Plan.
-func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.MonitorServer,
+// planAll builds each due server's monitor view and runs assign.Plan. It
+// groups pairs and health by server through a small index (servers), not
+// a map over all pairs, which dominated a pass over 500,000 pairs.
+func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.PairState,
 	health []store.PairHealth) []plan {
-	type key struct{ m, s int64 }
-	state := make(map[key]string, len(pairs))
+	at := make(map[int64]int, len(due)) // server id -> index in due
+	for i, srv := range due {
+		at[srv.ID] = i
+	}
+	states := make([][]store.PairState, len(due))
 	for _, p := range pairs {
-		state[key{p.MonitorID, p.ServerID}] = p.State
+		if i, ok := at[p.ServerID]; ok {
+			states[i] = append(states[i], p)
+		}
 	}
-	hs := make(map[key]assign.Health, len(health))
+	healths := make([][]store.PairHealth, len(due))
 	for _, h := range health {
-		hs[key{h.MonitorID, h.ServerID}] = assign.Health{Points: h.Points, AvgStep: h.AvgStep,
-			AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
+		if i, ok := at[h.ServerID]; ok {
+			healths[i] = append(healths[i], h)
+		}
 	}
+	monAt := make(map[int64]int, len(mons))
 	globals := make([]assign.GlobalState, len(mons))
 	for i, m := range mons {
+		monAt[m.ID] = i
 		globals[i], _ = assign.ParseGlobalState(m.State)
 	}
 	out := make([]plan, 0, len(due))
-	ms := make([]assign.MonitorStatus, 0, len(mons))
-	for _, srv := range due {
+	ms := make([]assign.MonitorStatus, len(mons))
+	used := make([]bool, len(mons))
+	for i, srv := range due {
 		ver := 4
 		if srv.IP.Is6() {
 			ver = 6
 		}
-		ms = ms[:0]
-		for i, m := range mons {
-			if m.IPVersion != ver {
-				continue
-			}
-			k := key{m.ID, srv.ID}
-			st := score.None
-			if name, ok := state[k]; ok {
-				st, _ = score.ParseState(name)
-			}
-			ms = append(ms, assign.MonitorStatus{ID: m.ID, AccountID: m.AccountID, IP: m.IP, Global: globals[i],
-				State: st, Health: hs[k]})
+		for j, m := range mons {
+			ms[j] = assign.MonitorStatus{ID: m.ID, AccountID: m.AccountID, IP: m.IP, Global: globals[j], State: score.None}
+			used[j] = m.IPVersion == ver
 		}
-		out = append(out, plan{server: srv.ID, changes: assign.Plan(assign.Server{IP: srv.IP, AccountID: srv.AccountID}, ms, cfg)})
+		for _, p := range states[i] {
+			if j, ok := monAt[p.MonitorID]; ok {
+				ms[j].State, _ = score.ParseState(p.State)
+			}
+		}
+		for _, h := range healths[i] {
+			if j, ok := monAt[h.MonitorID]; ok {
+				ms[j].Health = assign.Health{Points: h.Points, AvgStep: h.AvgStep, AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
+			}
+		}
+		view := ms[:0:0]
+		for j := range ms {
+			if used[j] {
+				view = append(view, ms[j])
+			}
+		}
+		out = append(out, plan{server: srv.ID, changes: assign.Plan(assign.Server{IP: srv.IP, AccountID: srv.AccountID}, view, cfg)})
 	}
 	return out
 }

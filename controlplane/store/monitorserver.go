@@ -168,3 +168,29 @@ func nullFloat(f *float64) any {
 	}
 	return *f
 }
+
+// PairState is the slim view of a pair that monitor selection needs.
+type PairState struct {
+	MonitorID, ServerID int64
+	State               string
+}
+
+// PairStates lists every pair's state, in no particular order: the
+// scheduler's pass over all servers reads 50 x 10,000 of them, so only
+// the three columns it needs.
+func (q q) PairStates(ctx context.Context) ([]PairState, error) {
+	rows, err := q.x.QueryContext(ctx, `SELECT monitor_id, server_id, state FROM monitor_servers`)
+	if err != nil {
+		return nil, fmt.Errorf("store: pair states: %w", err)
+	}
+	defer rows.Close()
+	var out []PairState
+	for rows.Next() {
+		var p PairState
+		if err := rows.Scan(&p.MonitorID, &p.ServerID, &p.State); err != nil {
+			return nil, fmt.Errorf("store: pair states: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
