@@ -183,6 +183,16 @@ func validZone(name string) bool {
 	return name == globalZone || record.IsContinent(name) || record.ValidCountry(name)
 }
 
+// canonicalZone is the zone label as the pool writes it: lower case, "uk"
+// for "gb".
+func canonicalZone(z string) string {
+	z = strings.ToLower(z)
+	if cz := record.CountryZone(z); cz != "" {
+		return cz
+	}
+	return z
+}
+
 // zoneTitle names a zone for people.
 func zoneTitle(z string) string {
 	switch {

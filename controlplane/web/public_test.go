@@ -148,6 +148,11 @@ func TestZonePagesAndJSON(t *testing.T) {
 	c.get("/zone/de").want(t, http.StatusOK, "<svg", "0.de.pool.ntp.test", "2.de.pool.ntp.test")
 	c.get("/zone/europe").want(t, http.StatusOK, `href="/zone/de"`)
 	c.get("/zone/nowhere").want(t, http.StatusNotFound)
+	for from, to := range map[string]string{"/zone/DE": "/zone/de", "/zone/gb": "/zone/uk", "/zone/Europe.json": "/zone/europe.json"} {
+		if r := c.get(from); r.StatusCode != http.StatusMovedPermanently || r.Header.Get("Location") != to {
+			t.Errorf("%s: %d to %q, want %s", from, r.StatusCode, r.Header.Get("Location"), to)
+		}
+	}
 	c.get("/zone/nowhere.json").want(t, http.StatusNotFound)
 	c.get("/zone/de.json?limit=x").want(t, http.StatusBadRequest)
 

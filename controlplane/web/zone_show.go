@@ -25,8 +25,17 @@ type zonePage struct {
 // is the same history as JSON.
 func (s *Server) showZone(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if n, ok := strings.CutSuffix(name, ".json"); ok {
-		s.zoneJSON(w, r, n)
+	base, isJSON := strings.CutSuffix(name, ".json")
+	// /zone/DE and /zone/gb are /zone/de and /zone/uk.
+	if canon := canonicalZone(base); canon != base && validZone(canon) {
+		if isJSON {
+			canon += ".json"
+		}
+		http.Redirect(w, r, "/zone/"+canon, http.StatusMovedPermanently)
+		return
+	}
+	if isJSON {
+		s.zoneJSON(w, r, base)
 		return
 	}
 	if !validZone(name) {
