@@ -76,7 +76,7 @@ func runFor(t *testing.T, api *scriptAPI, d time.Duration, edit func(*Options)) 
 		t.Fatal(err)
 	}
 	opt := Options{API: api, Queue: q, Metrics: metrics.New(prometheus.NewRegistry()),
-		Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),
+		Log:         slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),
 		Concurrency: 4, Jitter: 2 * time.Second, SkipClockCheck: true, Rand: rand.New(rand.NewPCG(1, 2))}
 	if edit != nil {
 		edit(&opt)
