@@ -4,6 +4,22 @@
 // bursts), store each finished batch in the disk queue, and submit the queue
 // in order.
 //
+// # Usage
+//
+// The monitor binary wires it up from flags; a one-machine pool can run it
+// in-process the same way:
+//
+//	api, _ := client.New(client.Options{BaseURL: "http://127.0.0.1:8080/", Token: token})
+//	q, _ := queue.Open(filepath.Join(dir, "queue"), 10000, log)
+//	a, _ := agent.New(agent.Options{API: api, Queue: q, Metrics: metrics.New(prometheus.NewRegistry()),
+//		Log: log, Concurrency: 50, AllowPrivate: true})
+//	err := a.Run(ctx) // returns after ctx ends and the queue is flushed or stored
+//
+// With no base servers in the control plane's config (nor Options.BaseServers)
+// the own clock is judged by the kernel's synchronisation state; a machine
+// whose kernel clock is not synchronised refuses to probe unless
+// SkipClockCheck is set.
+//
 // # Shutdown
 //
 // When Run's context ends the agent stops fetching work, lets the probes in
