@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,8 +53,8 @@ type Chart struct {
 	// the data (and the rules), padded to round numbers.
 	YMin, YMax float64
 	YFixed     bool
-	// Clamp draws values outside a fixed axis at its edge instead of
-	// leaving the chart.
+	// Clamp draws dots outside a fixed axis at its edge instead of leaving
+	// them out; lines always stay inside the chart.
 	Clamp bool
 	YUnit string
 	// Start and End fix the time axis; zero values span the data.
@@ -103,11 +104,11 @@ func (c Chart) SVG() template.HTML {
 		}
 		return marginLeft + plotW*float64(t.Sub(start))/float64(span)
 	}
+	// Values off the value axis are drawn at its edge (dots off it are
+	// left out unless Clamp is set, see below).
 	y := func(v float64) float64 {
-		if c.Clamp {
-			v = math.Max(ymin, math.Min(ymax, v))
-		}
-		return marginTop + plotH*(ymax-v)/(ymax-ymin)
+		v = math.Max(ymin, math.Min(ymax, v))
+		return marginTop + plotH*((ymax-v)/(ymax-ymin))
 	}
 
 	var b strings.Builder
@@ -132,7 +133,7 @@ func (c Chart) SVG() template.HTML {
 	}
 	// Reference rules.
 	for _, r := range c.Rules {
-		if r.V < ymin || r.V > ymax {
+		if !finite(r.V) || r.V < ymin || r.V > ymax {
 			continue
 		}
 		yy := y(r.V)
@@ -154,7 +155,7 @@ func (c Chart) SVG() template.HTML {
 		if s.Dots {
 			fmt.Fprintf(&b, `<g fill="%s">`, color)
 			for _, p := range s.Points {
-				if !c.Clamp && (p.V < ymin || p.V > ymax) {
+				if !finite(p.V) || !c.Clamp && (p.V < ymin || p.V > ymax) {
 					continue
 				}
 				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f"/>`, x(p.T), y(p.V), width)
@@ -166,11 +167,17 @@ func (c Chart) SVG() template.HTML {
 			continue
 		}
 		fmt.Fprintf(&b, `<path fill="none" stroke="%s" stroke-width="%.1f" stroke-linejoin="round" d="`, color, width)
+		move := true
 		for j, p := range s.Points {
+			if !finite(p.V) {
+				move = true // a hole in the data breaks the line
+				continue
+			}
 			cmd := "L"
-			if j == 0 || (c.Gap > 0 && p.T.Sub(s.Points[j-1].T) > c.Gap) {
+			if move || (c.Gap > 0 && p.T.Sub(s.Points[j-1].T) > c.Gap) {
 				cmd = "M"
 			}
+			move = false
 			fmt.Fprintf(&b, "%s%.1f %.1f", cmd, x(p.T), y(p.V))
 		}
 		b.WriteString(`"/>`)
@@ -233,25 +240,35 @@ func (c Chart) timeRange() (time.Time, time.Time) {
 }
 
 func (c Chart) valueRange() (float64, float64) {
-	if c.YFixed && c.YMax > c.YMin {
+	if c.YFixed && c.YMax > c.YMin && finite(c.YMin) && finite(c.YMax) {
 		return c.YMin, c.YMax
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range c.Series {
 		for _, p := range s.Points {
-			lo, hi = math.Min(lo, p.V), math.Max(hi, p.V)
+			if finite(p.V) {
+				lo, hi = math.Min(lo, p.V), math.Max(hi, p.V)
+			}
 		}
 	}
 	for _, r := range c.Rules {
-		lo, hi = math.Min(lo, r.V), math.Max(hi, r.V)
+		if finite(r.V) {
+			lo, hi = math.Min(lo, r.V), math.Max(hi, r.V)
+		}
 	}
 	if math.IsInf(lo, 0) {
 		return 0, 1
 	}
-	if lo == hi {
+	// Values near the float limits are drawn at the edge of an eighth of
+	// the range floats hold, which keeps every coordinate finite.
+	lo, hi = math.Max(lo, -math.MaxFloat64/8), math.Min(hi, math.MaxFloat64/8)
+	if hi-lo < 1e-9*math.Max(1, math.Abs(lo)) {
 		lo, hi = lo-1, hi+1
 	}
 	step := niceStep(hi-lo, 6)
+	if !finite(step) || step <= 0 {
+		return lo, hi
+	}
 	return math.Floor(lo/step) * step, math.Ceil(hi/step) * step
 }
 
@@ -270,6 +287,9 @@ func niceStep(span float64, n int) float64 {
 
 func niceTicks(lo, hi float64, n int) []float64 {
 	step := niceStep(hi-lo, n)
+	if !finite(step) || step <= 0 || (hi-lo)/step > float64(4*n) {
+		return []float64{lo, hi} // a span floats cannot cut evenly
+	}
 	var out []float64
 	for v := math.Ceil(lo/step) * step; v <= hi+step/1e6; v += step {
 		out = append(out, v)
@@ -295,12 +315,17 @@ func timeStep(span time.Duration) (time.Duration, string) {
 }
 
 func fmtNum(v float64) string {
+	if math.Abs(v) >= 1e9 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
 	if v == math.Trunc(v) {
 		return fmt.Sprintf("%.0f", v)
 	}
 	s := fmt.Sprintf("%.3f", v)
 	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
 

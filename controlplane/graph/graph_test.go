@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/xml"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +76,23 @@ func TestNiceTicks(t *testing.T) {
 			t.Fatalf("ticks %v, want %v", got, want)
 		}
 	}
+}
+
+// FuzzChart: any values and times give well-formed SVG without NaN or Inf
+// in it (a hole in the data breaks the line instead).
+func FuzzChart(f *testing.F) {
+	f.Add(int64(0), int64(60), 1.0, 2.0, 3.0, -100.0, 20.0, true)
+	f.Add(int64(-1e12), int64(1e12), math.NaN(), math.Inf(1), -0.0, 0.0, 0.0, false)
+	f.Add(int64(5), int64(5), 1e308, -1e308, 5e-324, 1.0, 1.0, true)
+	f.Fuzz(func(t *testing.T, t0, t1 int64, a, b, c, ymin, ymax float64, fixed bool) {
+		base := time.Unix(0, 0)
+		pts := []Point{{base.Add(time.Duration(t0)), a}, {base.Add(time.Duration(t0 + 1)), b}, {base.Add(time.Duration(t1)), c}}
+		ch := Chart{Title: "f", YMin: ymin, YMax: ymax, YFixed: fixed, Clamp: fixed, Gap: time.Minute,
+			Series: []Series{{Name: "l", Points: pts}, {Name: "d", Points: pts, Dots: true}}, Rules: []Rule{{V: a}}}
+		out := string(ch.SVG())
+		wellFormed(t, out)
+		if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+			t.Fatalf("non-finite number in SVG: %s", out)
+		}
+	})
 }
