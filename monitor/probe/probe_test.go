@@ -60,6 +60,14 @@ func TestProbeRealChrony(t *testing.T) {
 	}
 }
 
+func TestProbeRealChronyOverIPv6(t *testing.T) {
+	c := chronytest.Start(t, "::1")
+	res, kind, err := prober(t, c.Addr.Port()).Probe(context.Background(), c.Addr.Addr())
+	if err != nil || kind != KindOK || res.Offset == nil || res.Stratum != 2 {
+		t.Fatalf("kind %q err %v res %+v", kind, err, res)
+	}
+}
+
 func TestProbeMisbehavingServers(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
