@@ -160,6 +160,26 @@ func TestBrowserSignUpToScoreGraph(t *testing.T) {
 		t.Errorf("score page scrolls sideways on a phone (%v)", err)
 	}
 	shoot(t, ctx, "score")
+
+	// The server's own manage page, and a zone page with its history.
+	if err := chromedp.Do(ctx, chromedp.Navigate(u+"/manage/servers/"+strconvI(srv.ID)), chromedp.WaitVisible("#netspeed")); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, "server")
+	var rows []store.ZoneCount
+	for d := range 60 {
+		day := time.Now().UTC().AddDate(0, 0, -60+d)
+		for v, n := range map[int]int{4: 40 + d/3, 6: 12 + d/5} {
+			rows = append(rows, store.ZoneCount{Zone: "europe", IPVersion: v, Day: day.Format("2006-01-02"), TS: day, Registered: n + 5, Active: n, Netspeed: int64(n) * 1000})
+		}
+	}
+	if err := s.st.SaveZoneCounts(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(u+"/zone/europe"), chromedp.WaitVisible("figure.chart svg")); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, "zone")
 }
 
 // addHistory writes n probes of two monitors and the overall score, one

@@ -105,6 +105,10 @@ func TestChangeNetspeedCountryAndDeletion(t *testing.T) {
 		}
 		return srv
 	}
+	c.get(path).want(t, http.StatusOK, `<option value="10000" selected>10 Mbit/s</option>`)
+	if r := c.post(path+"/netspeed", url.Values{"netspeed": {"10000"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the unchanged net speed: %d", r.StatusCode)
+	}
 	c.post(path+"/netspeed", url.Values{"netspeed": {"12345"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "not one of the offered")
 	if r := c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("netspeed %d", r.StatusCode)

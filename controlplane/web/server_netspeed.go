@@ -18,5 +18,10 @@ func (s *Server) updateServerNetspeed(w http.ResponseWriter, r *http.Request, u 
 		s.renderServer(w, r, u, srv, http.StatusUnprocessableEntity, fieldErrors{"netspeed": "Choose a net speed from the list."})
 		return
 	}
+	if v == srv.Netspeed {
+		// Unchanged, even when it is not in the menu (a new server's 10 Mbit).
+		serverDone(w, r, srv.ID, "netspeed")
+		return
+	}
 	s.changeDone(w, r, u, srv, "netspeed", s.reg.SetNetspeed(r.Context(), u.AccountID, srv.ID, v))
 }

@@ -17,7 +17,7 @@ type serverPage struct {
 	Page
 	Server       serverRow
 	Raw          store.Server
-	Netspeeds    []int64
+	Netspeeds    []netspeedOption
 	Countries    []string
 	DeletionDays []int
 	Errors       fieldErrors
@@ -39,9 +39,35 @@ func (s *Server) renderServer(w http.ResponseWriter, r *http.Request, u *store.U
 		return
 	}
 	p := serverPage{Page: s.page("Server "+srv.IP.String(), "manage", u), Server: s.serverRow(c, srv), Raw: srv,
-		Netspeeds: registry.Netspeeds, Countries: record.Countries(), DeletionDays: DeletionDays, Errors: errs}
+		Netspeeds: netspeedOptions(srv.Netspeed), Countries: record.Countries(), DeletionDays: DeletionDays, Errors: errs}
 	p.Notice = serverNotices[r.URL.Query().Get("done")]
 	s.render(w, r, status, "server", p)
+}
+
+// netspeedOption is one entry of the net speed menu.
+type netspeedOption struct {
+	Value    int64
+	Selected bool
+}
+
+// netspeedOptions is the pool's menu with the current value selected. A
+// current value not in the menu (a new server's 10 Mbit) is offered too,
+// so saving the form unchanged keeps it instead of picking the first entry.
+func netspeedOptions(current int64) []netspeedOption {
+	var out []netspeedOption
+	found := false
+	for _, v := range registry.Netspeeds {
+		if !found && current < v {
+			out = append(out, netspeedOption{current, true})
+			found = true
+		}
+		out = append(out, netspeedOption{v, v == current})
+		found = found || v == current
+	}
+	if !found {
+		out = append(out, netspeedOption{current, true})
+	}
+	return out
 }
 
 // changeDone finishes a server change made through the registry: back to
