@@ -264,22 +264,20 @@ func (a *Agent) refreshConfig(ctx context.Context) {
 	}
 }
 
-// wait pauses for d or until ctx ends; false when ctx ended.
-func wait(ctx context.Context, d time.Duration, also <-chan struct{}) bool {
+// wait pauses for d, or until ctx ends or also is closed.
+func wait(ctx context.Context, d time.Duration, also <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
 	case <-t.C:
 	case <-also:
 	}
-	return true
 }
 
 // fetchLoop fetches and dispatches work until ctx ends or a fatal error.
 func (a *Agent) fetchLoop(ctx, probeCtx context.Context, g *errgroup.Group) error {
-	trusted := true
+	trusted, full := true, false
 	for ctx.Err() == nil {
 		select {
 		case err := <-a.fatal:
@@ -312,10 +310,14 @@ func (a *Agent) fetchLoop(ctx, probeCtx context.Context, g *errgroup.Group) erro
 		seq, err := a.q.Reserve()
 		if errors.Is(err, queue.ErrFull) {
 			a.m.WorkWaits.WithLabelValues("queue_full").Inc()
-			a.log.Warn("result queue full: not fetching work until it drains", "batches", a.q.Len())
+			if !full {
+				a.log.Warn("result queue full: not fetching work until it drains", "batches", a.q.Len())
+			}
+			full = true
 			wait(ctx, st.cfg.IdlePoll.D(), changed)
 			continue
 		}
+		full = false
 		work, err := a.opt.API.Work(ctx)
 		if err != nil {
 			a.q.Release(seq)
