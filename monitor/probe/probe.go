@@ -74,25 +74,15 @@ func New(opt Options) (*Prober, error) {
 	return &Prober{opt: opt, now: time.Now}, nil
 }
 
-// Options returns the rules in force.
-func (p *Prober) Options() Options { return p.opt }
-
 // Probe measures ip. The error is non-nil only when ctx ended the probe
 // before its last sample: such a result must not be reported.
 func (p *Prober) Probe(ctx context.Context, ip netip.Addr) (monitorapi.Result, Kind, error) {
 	ip = ip.Unmap()
 	res := monitorapi.Result{IP: ip}
-	if !ip.IsValid() {
+	if why := p.refuse(ip); why != "" {
 		res.Time = p.now().UTC()
-		res.Error = "not probed: invalid address"
+		res.Error = "not probed: " + why
 		return res, KindNotPublic, nil
-	}
-	if !p.opt.AllowPrivate {
-		if err := netclass.Check(ip); err != nil {
-			res.Time = p.now().UTC()
-			res.Error = "not probed: " + err.Error()
-			return res, KindNotPublic, nil
-		}
 	}
 	addr := netip.AddrPortFrom(ip, p.opt.Port).String()
 	samples := make([]sample, 0, p.opt.Samples)
@@ -118,6 +108,20 @@ func (p *Prober) Probe(ctx context.Context, ip netip.Addr) (monitorapi.Result, K
 	fill(&res, best)
 	res.Time = p.now().UTC()
 	return res, best.kind, nil
+}
+
+// refuse says why ip must not be probed, or "".
+func (p *Prober) refuse(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return "invalid address"
+	}
+	if p.opt.AllowPrivate {
+		return ""
+	}
+	if err := netclass.Check(ip); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // sample is one query's outcome.
