@@ -14,9 +14,14 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
-// openDB opens the store named by -db for an admin command.
-func openDB(ctx context.Context, db string) (*store.Store, error) {
-	return store.Open(ctx, db)
+// withDB runs an admin command's body on the store named by -db.
+func withDB(ctx context.Context, db string, fn func(*store.Store) error) error {
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }
 
 func userCreate(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -32,21 +37,18 @@ func userCreate(ctx context.Context, args []string, out, errOut io.Writer) error
 	if *email == "" {
 		return errors.New("user create: -email is required")
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	pw, err := secret(*pass, "NTPPOOL_USER_PASSWORD")
 	if err != nil {
 		return err
 	}
-	pw, err = createUser(ctx, st, *email, pw, *admin)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "user %s created (admin: %v)\npassword: %s\n", *email, *admin, pw)
-	return nil
+	return withDB(ctx, *db, func(st *store.Store) error {
+		pw, err := createUser(ctx, st, *email, pw, *admin)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %s created (admin: %v)\npassword: %s\n", *email, *admin, pw)
+		return nil
+	})
 }
 
 // createUser adds an account and a confirmed user; it returns the password
@@ -100,17 +102,14 @@ func monitorCreate(ctx context.Context, args []string, out, errOut io.Writer) er
 	default:
 		return fmt.Errorf("monitor create: -state %q: want pending, testing or active", *state)
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	tok, err := createMonitor(ctx, st, store.Monitor{Name: fs.Arg(0), Location: *loc, IP: ip, IPVersion: *ver, State: *state})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "monitor %s created\ntoken (shown only now): %s\n", fs.Arg(0), tok)
-	return nil
+	return withDB(ctx, *db, func(st *store.Store) error {
+		tok, err := createMonitor(ctx, st, store.Monitor{Name: fs.Arg(0), Location: *loc, IP: ip, IPVersion: *ver, State: *state})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "monitor %s created\ntoken (shown only now): %s\n", fs.Arg(0), tok)
+		return nil
+	})
 }
 
 // createMonitor stores m with a new token and returns the token.
@@ -130,11 +129,10 @@ func serversList(ctx context.Context, args []string, out, errOut io.Writer) erro
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	return withDB(ctx, *db, func(st *store.Store) error { return printServers(ctx, st, out) })
+}
+
+func printServers(ctx context.Context, st *store.Store, out io.Writer) error {
 	servers, err := st.Servers(ctx)
 	if err != nil {
 		return err
@@ -161,11 +159,10 @@ func monitorsList(ctx context.Context, args []string, out, errOut io.Writer) err
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	return withDB(ctx, *db, func(st *store.Store) error { return printMonitors(ctx, st, out) })
+}
+
+func printMonitors(ctx context.Context, st *store.Store, out io.Writer) error {
 	mons, err := st.Monitors(ctx)
 	if err != nil {
 		return err
@@ -192,16 +189,13 @@ func vendorApprove(ctx context.Context, args []string, out, errOut io.Writer) er
 	if err := parse(fs, e, args, 1); err != nil {
 		return err
 	}
-	st, err := openDB(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.SetVendorZoneStatus(ctx, fs.Arg(0), store.VendorApproved, time.Now()); err != nil {
-		return fmt.Errorf("vendor approve: %w", err)
-	}
-	fmt.Fprintf(out, "vendor zone %s approved\n", fs.Arg(0))
-	return nil
+	return withDB(ctx, *db, func(st *store.Store) error {
+		if err := st.SetVendorZoneStatus(ctx, fs.Arg(0), store.VendorApproved, time.Now()); err != nil {
+			return fmt.Errorf("vendor approve: %w", err)
+		}
+		fmt.Fprintf(out, "vendor zone %s approved\n", fs.Arg(0))
+		return nil
+	})
 }
 
 // newToken is a new monitor bearer token (256 random bits).

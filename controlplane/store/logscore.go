@@ -58,21 +58,10 @@ type PairHealth struct {
 
 // Health summarises probe rows at or after since, per pair.
 func (q q) Health(ctx context.Context, since time.Time) ([]PairHealth, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT monitor_id, server_id, count(*), avg(step), COALESCE(avg(rtt), 0)
+	return queryAll(ctx, q, "health", func(r rowScanner) (h PairHealth, err error) {
+		return h, r.Scan(&h.MonitorID, &h.ServerID, &h.Points, &h.AvgStep, &h.AvgRTT)
+	}, `SELECT monitor_id, server_id, count(*), avg(step), COALESCE(avg(rtt), 0)
 		FROM log_scores WHERE monitor_id IS NOT NULL AND ts >= ? GROUP BY monitor_id, server_id`, since.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: health: %w", err)
-	}
-	defer rows.Close()
-	var out []PairHealth
-	for rows.Next() {
-		var h PairHealth
-		if err := rows.Scan(&h.MonitorID, &h.ServerID, &h.Points, &h.AvgStep, &h.AvgRTT); err != nil {
-			return nil, fmt.Errorf("store: health: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // DeleteLogScoresBefore removes history older than t (retention) and

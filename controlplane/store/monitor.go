@@ -71,7 +71,7 @@ func (q q) CreateMonitor(ctx context.Context, m Monitor) (int64, error) {
 
 const monitorCols = `id, name, location, ip, ip_version, token_hash, state, account_id, last_batch_id, last_seen, created_at`
 
-func scanMonitor(row interface{ Scan(...any) error }) (Monitor, error) {
+func scanMonitor(row rowScanner) (Monitor, error) {
 	var m Monitor
 	var ip string
 	var acct, seen, created sql.NullInt64
@@ -119,20 +119,8 @@ func (q q) MonitorByName(ctx context.Context, name string) (Monitor, error) {
 
 // Monitors lists every monitor that is not deleted, by id.
 func (q q) Monitors(ctx context.Context) ([]Monitor, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+monitorCols+` FROM monitors WHERE state <> ? ORDER BY id`, MonitorDeleted)
-	if err != nil {
-		return nil, fmt.Errorf("store: list monitors: %w", err)
-	}
-	defer rows.Close()
-	var out []Monitor
-	for rows.Next() {
-		m, err := scanMonitor(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list monitors: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "list monitors", scanMonitor,
+		`SELECT `+monitorCols+` FROM monitors WHERE state <> ? ORDER BY id`, MonitorDeleted)
 }
 
 // SetMonitorState changes a monitor's global state.

@@ -30,7 +30,7 @@ type MonitorServer struct {
 
 const pairCols = `monitor_id, server_id, state, score, last_probe, last_handed_out, last_rtt, created_at`
 
-func scanPair(row interface{ Scan(...any) error }) (MonitorServer, error) {
+func scanPair(row rowScanner) (MonitorServer, error) {
 	var p MonitorServer
 	var probe, handed, created sql.NullInt64
 	var rtt sql.NullFloat64
@@ -43,23 +43,7 @@ func scanPair(row interface{ Scan(...any) error }) (MonitorServer, error) {
 }
 
 func (q q) pairs(ctx context.Context, op, where string, args ...any) ([]MonitorServer, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+pairCols+` FROM monitor_servers `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
-	}
-	defer rows.Close()
-	var out []MonitorServer
-	for rows.Next() {
-		p, err := scanPair(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", op, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
-	}
-	return out, nil
+	return queryAll(ctx, q, op, scanPair, `SELECT `+pairCols+` FROM monitor_servers `+where, args...)
 }
 
 // AddMonitorServer creates the pair in state (normally candidate); an
@@ -179,18 +163,7 @@ type PairState struct {
 // scheduler's pass over all servers reads 50 x 10,000 of them, so only
 // the three columns it needs.
 func (q q) PairStates(ctx context.Context) ([]PairState, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT monitor_id, server_id, state FROM monitor_servers`)
-	if err != nil {
-		return nil, fmt.Errorf("store: pair states: %w", err)
-	}
-	defer rows.Close()
-	var out []PairState
-	for rows.Next() {
-		var p PairState
-		if err := rows.Scan(&p.MonitorID, &p.ServerID, &p.State); err != nil {
-			return nil, fmt.Errorf("store: pair states: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "pair states", func(r rowScanner) (p PairState, err error) {
+		return p, r.Scan(&p.MonitorID, &p.ServerID, &p.State)
+	}, `SELECT monitor_id, server_id, state FROM monitor_servers`)
 }

@@ -65,7 +65,7 @@ func (q q) CreateServer(ctx context.Context, s Server) (int64, error) {
 const serverCols = `id, ip, account_id, netspeed, country, country_override, stratum, score, in_pool,
 	created_at, deletion_on, deleted_at, last_score_update`
 
-func scanServer(row interface{ Scan(...any) error }) (Server, error) {
+func scanServer(row rowScanner) (Server, error) {
 	var s Server
 	var ip string
 	var acct, created, delOn, delAt, lsu sql.NullInt64
@@ -85,23 +85,7 @@ func scanServer(row interface{ Scan(...any) error }) (Server, error) {
 }
 
 func (q q) servers(ctx context.Context, op, where string, args ...any) ([]Server, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+serverCols+` FROM servers `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
-	}
-	defer rows.Close()
-	var out []Server
-	for rows.Next() {
-		s, err := scanServer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", op, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
-	}
-	return out, nil
+	return queryAll(ctx, q, op, scanServer, `SELECT `+serverCols+` FROM servers `+where, args...)
 }
 
 // Server returns the server with id (live or deleted).
@@ -196,22 +180,10 @@ func (q q) DeleteServerNow(ctx context.Context, id int64, t time.Time) error {
 // DeleteDueServers marks deleted every live server whose deletion date is
 // at or before now and returns their ids.
 func (q q) DeleteDueServers(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := q.x.QueryContext(ctx, `UPDATE servers SET deleted_at = ?
+	return queryAll(ctx, q, "delete due servers", func(r rowScanner) (id int64, err error) { return id, r.Scan(&id) },
+		`UPDATE servers SET deleted_at = ?
 		WHERE deleted_at IS NULL AND deletion_on IS NOT NULL AND deletion_on <= ? RETURNING id`,
 		now.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: delete due servers: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: delete due servers: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 func nullID(id int64) any {

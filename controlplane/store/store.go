@@ -172,3 +172,27 @@ func notFound(op string, err error) error {
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
+
+// rowScanner is what *sql.Row and *sql.Rows share.
+type rowScanner interface{ Scan(...any) error }
+
+// queryAll runs query and scans every row with scan; errors carry op.
+func queryAll[T any](ctx context.Context, q q, op string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.x.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return out, nil
+}

@@ -55,7 +55,7 @@ func (q q) CreateUser(ctx context.Context, u User) (int64, error) {
 
 const userCols = `id, account_id, email, password_hash, is_admin, email_confirmed_at, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+func scanUser(row rowScanner) (User, error) {
 	var u User
 	var confirmed, created sql.NullInt64
 	var admin int
@@ -87,20 +87,8 @@ func (q q) UserByEmail(ctx context.Context, email string) (User, error) {
 
 // UsersByAccount lists the users of an account.
 func (q q) UsersByAccount(ctx context.Context, accountID int64) ([]User, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE account_id = ? ORDER BY id`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("store: users of account %d: %w", accountID, err)
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: users of account %d: %w", accountID, err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, fmt.Sprintf("users of account %d", accountID), scanUser,
+		`SELECT `+userCols+` FROM users WHERE account_id = ? ORDER BY id`, accountID)
 }
 
 // SetUserPassword replaces a user's password hash.

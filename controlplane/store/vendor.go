@@ -52,7 +52,7 @@ func (q q) CreateVendorZone(ctx context.Context, v VendorZone) (int64, error) {
 
 const vendorCols = `id, name, account_id, description, expected_clients, client_type, status, created_at, approved_at`
 
-func scanVendor(row interface{ Scan(...any) error }) (VendorZone, error) {
+func scanVendor(row rowScanner) (VendorZone, error) {
 	var v VendorZone
 	var acct, created, approved sql.NullInt64
 	if err := row.Scan(&v.ID, &v.Name, &acct, &v.Description, &v.ExpectedClients, &v.ClientType, &v.Status,
@@ -75,39 +75,14 @@ func (q q) VendorZoneByName(ctx context.Context, name string) (VendorZone, error
 
 // VendorZones lists vendor zones with the given status ("" for all), by name.
 func (q q) VendorZones(ctx context.Context, status string) ([]VendorZone, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+vendorCols+` FROM vendor_zones
+	return queryAll(ctx, q, "list vendor zones", scanVendor, `SELECT `+vendorCols+` FROM vendor_zones
 		WHERE (? = '' OR status = ?) ORDER BY name`, status, status)
-	if err != nil {
-		return nil, fmt.Errorf("store: list vendor zones: %w", err)
-	}
-	defer rows.Close()
-	var out []VendorZone
-	for rows.Next() {
-		v, err := scanVendor(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list vendor zones: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // VendorZonesByAccount lists an account's vendor zones, by name.
 func (q q) VendorZonesByAccount(ctx context.Context, accountID int64) ([]VendorZone, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT `+vendorCols+` FROM vendor_zones WHERE account_id = ? ORDER BY name`, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("store: vendor zones of account %d: %w", accountID, err)
-	}
-	defer rows.Close()
-	var out []VendorZone
-	for rows.Next() {
-		v, err := scanVendor(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: vendor zones of account %d: %w", accountID, err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, fmt.Sprintf("vendor zones of account %d", accountID), scanVendor,
+		`SELECT `+vendorCols+` FROM vendor_zones WHERE account_id = ? ORDER BY name`, accountID)
 }
 
 // SetVendorZoneStatus approves or rejects a vendor zone by name; approval
