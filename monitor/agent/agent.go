@@ -156,12 +156,9 @@ func New(opt Options) (*Agent, error) {
 // fatal error: the control plane refused the token.
 func (a *Agent) Run(ctx context.Context) error {
 	a.m.QueueBatches.Set(float64(a.q.Len()))
-	cfg, err := a.opt.API.Config(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("agent: fetch config: %w", err)
+	cfg, err := a.firstConfig(ctx)
+	if err != nil || ctx.Err() != nil {
+		return err
 	}
 	if err := a.apply(cfg); err != nil {
 		return err
@@ -201,6 +198,26 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info("stopped", "queued_batches", a.q.Len())
 	return fatal
+}
+
+// firstConfig fetches the config to start with. A 401 is fatal; another
+// 4xx (a paused monitor, say) is waited out, RefusedWait at a time.
+func (a *Agent) firstConfig(ctx context.Context) (monitorapi.Config, error) {
+	for {
+		cfg, err := a.opt.API.Config(ctx)
+		se, isStatus := errors.AsType[*client.StatusError](err)
+		switch {
+		case err == nil:
+			return cfg, nil
+		case ctx.Err() != nil:
+			return cfg, nil
+		case isStatus && se.Status != http.StatusUnauthorized:
+			a.m.WorkWaits.WithLabelValues("api_refused").Inc()
+			wait(ctx, a.opt.RefusedWait, nil)
+		default:
+			return cfg, fmt.Errorf("agent: fetch config: %w", err)
+		}
+	}
 }
 
 // apply derives the agent's state from a config.

@@ -24,21 +24,28 @@ import (
 // holds documentation addresses, which the prober refuses without sending a
 // packet, so no network is involved.
 type scriptAPI struct {
-	mu       sync.Mutex
-	start    time.Time
-	cfg      monitorapi.Config
-	workErr  error
-	batches  int // batches still to hand out
-	configAt []time.Duration
-	workAt   []time.Duration
-	submits  []monitorapi.Results
-	submitAt []time.Duration
+	mu      sync.Mutex
+	start   time.Time
+	cfg     monitorapi.Config
+	workErr error
+	// configErrs are answered to the first config requests, in turn.
+	configErrs []error
+	batches    int // batches still to hand out
+	configAt   []time.Duration
+	workAt     []time.Duration
+	submits    []monitorapi.Results
+	submitAt   []time.Duration
 }
 
 func (s *scriptAPI) Config(context.Context) (monitorapi.Config, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.configAt = append(s.configAt, time.Since(s.start))
+	if len(s.configErrs) > 0 {
+		err := s.configErrs[0]
+		s.configErrs = s.configErrs[1:]
+		return monitorapi.Config{}, err
+	}
 	return s.cfg, nil
 }
 
@@ -153,6 +160,17 @@ func TestConfigRefreshedOnSchedule(t *testing.T) {
 		want := []time.Duration{0, 21 * time.Second, 42 * time.Second}
 		if len(api.configAt) != 3 || api.configAt[1] != want[1] || api.configAt[2] != want[2] {
 			t.Fatalf("config fetched at %v, want %v", api.configAt, want)
+		}
+	})
+}
+
+func TestRefusedConfigIsWaitedOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		paused := &client.StatusError{Op: "config", Status: http.StatusForbidden}
+		api := &scriptAPI{cfg: baseConfig(), configErrs: []error{paused, paused}}
+		runFor(t, api, 150*time.Second, func(o *Options) { o.RefusedWait = time.Minute })
+		if len(api.configAt) != 3 || api.configAt[2] != 2*time.Minute || len(api.workAt) == 0 || api.workAt[0] != 2*time.Minute {
+			t.Fatalf("config fetched at %v, work asked at %v", api.configAt, api.workAt)
 		}
 	})
 }
