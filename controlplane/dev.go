@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
@@ -51,7 +54,9 @@ func fastRules(c *appConfig) {
 	c.Tick = time.Second
 	c.Recheck = 2 * time.Second
 	c.Debounce = 20 * time.Millisecond
-	c.LeaseTTL = 5 * time.Second
+	// A shorter lease would only speed up a restart after SIGKILL, and on
+	// a loaded laptop it can lapse between keep-alives.
+	c.LeaseTTL = 10 * time.Second
 	c.CheckTime = time.Second
 }
 
@@ -102,7 +107,8 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("dev: %w (is another pool running? see -etcd-listen)", err)
 	}
 	defer etcd.Stop()
-	cli, err := etcd.Client()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second,
+		Logger: zap.NewNop()})
 	if err != nil {
 		return err
 	}

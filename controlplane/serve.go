@@ -123,6 +123,9 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("etcd client: %w", err)
 	}
 	ecfg.Context = ctx
+	// The client's own retries are noise at warn level; failures that
+	// matter surface as errors in our log.
+	ecfg.Logger = zap.NewNop()
 	cli, err := clientv3.New(*ecfg)
 	if err != nil {
 		return fmt.Errorf("etcd client: %w", err)

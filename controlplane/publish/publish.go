@@ -205,6 +205,11 @@ func (p *Publisher) term(ctx context.Context) error {
 	p.leader.Store(true)
 	err = p.lead(lctx, fence{key: el.Key(), rev: el.Rev()})
 	p.leader.Store(false)
+	select {
+	case <-sess.Done():
+		err = fmt.Errorf("publish: lease lost (etcd unreachable or too slow for %v): %w", p.cfg.TTL, err)
+	default:
+	}
 	if ctx.Err() != nil {
 		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
 		el.Resign(rctx)
