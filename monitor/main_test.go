@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -134,7 +135,7 @@ func TestRestartAfterSIGKILLDeliversQueue(t *testing.T) {
 
 	cp.FailResults.Store(0)
 	log2 := &syncBuf{}
-	second := startAgent(t, bin, env, log2)
+	second := startAgent(t, bin, append(env, "NTPPOOL_MONITOR_METRICS_LISTEN=127.0.0.1:0"), log2)
 	eventually(t, "the queue delivered after restart", 15*time.Second, func() bool {
 		return cp.Stats().Committed == 2 && len(queued(t, dir)) == 0
 	}, log2)
@@ -151,6 +152,27 @@ func TestRestartAfterSIGKILLDeliversQueue(t *testing.T) {
 	if !strings.Contains(log2.String(), "resuming the result queue from disk") {
 		t.Errorf("restart did not say it resumed:\n%s", log2)
 	}
+	_, metricsURL, ok := strings.Cut(log2.String(), "msg=metrics url=")
+	metricsURL, _, _ = strings.Cut(metricsURL, "\n")
+	if !ok {
+		t.Fatalf("no metrics address in the log:\n%s", log2)
+	}
+	wants := []string{`ntppool_monitor_batches_total{outcome="accepted"} 2`, "ntppool_monitor_queue_batches 0",
+		"ntppool_monitor_clock_trusted 1", "process_resident_memory_bytes"}
+	eventually(t, "the metrics to show the delivery", 5*time.Second, func() bool {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				return false
+			}
+		}
+		return true
+	}, log2)
 	second.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- second.Wait() }()
