@@ -140,6 +140,7 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		return nil, err
 	}
 	logs := make([]store.LogScore, 0, 2*len(results))
+	probes := make([]store.ProbeUpdate, 0, len(results))
 	touched := make([]store.ProbeTarget, 0, len(results))
 	newest := make([]time.Time, 0, len(results))
 	for _, r := range results {
@@ -158,9 +159,7 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		}
 		logs = append(logs, store.LogScore{ServerID: t.ServerID, MonitorID: monitorID, Time: r.Time,
 			Step: step.Value, Score: sc, Offset: off, RTT: r.RTT, Leap: r.Leap, Error: resultError(r)})
-		if err := tx.RecordProbe(ctx, monitorID, t.ServerID, sc, r.Time, r.RTT); err != nil {
-			return nil, err
-		}
+		probes = append(probes, store.ProbeUpdate{ServerID: t.ServerID, Score: sc, Time: r.Time, RTT: r.RTT})
 		if r.Stratum >= 1 && r.Stratum <= 15 && r.Stratum != t.Stratum {
 			if err := tx.SetServerStratum(ctx, t.ServerID, r.Stratum); err != nil {
 				return nil, err
@@ -168,6 +167,10 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		}
 		touched = append(touched, t)
 		newest = append(newest, r.Time)
+	}
+	// The pairs are read after this batch's updates: the median needs them.
+	if err := tx.RecordProbes(ctx, monitorID, probes); err != nil {
+		return nil, err
 	}
 	ids := make([]int64, len(touched))
 	for i, t := range touched {
@@ -182,26 +185,28 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		byServer[p.ServerID] = append(byServer[p.ServerID], p)
 	}
 	var changed []int64
+	var scores []store.ScoreUpdate
 	for i, t := range touched {
-		l, ok, err := s.rescore(ctx, tx, t, byServer[t.ServerID], newest[i])
-		if err != nil {
-			return nil, err
-		}
+		sc, l, ok := s.rescore(t, byServer[t.ServerID], newest[i])
 		if ok {
 			changed = append(changed, t.ServerID)
+			scores = append(scores, store.ScoreUpdate{ServerID: t.ServerID, Score: sc})
 		}
 		if l != nil {
 			logs = append(logs, *l)
 		}
+	}
+	if err := tx.SetServerScores(ctx, scores, s.cfg.Now()); err != nil {
+		return nil, err
 	}
 	return changed, tx.AddLogScores(ctx, logs)
 }
 
 // rescore recomputes a server's overall score ("recent median") at now, the
 // newest result's time, from its pairs (read after this batch's updates).
-// It stores the score and its update time when one qualifies, and returns
-// the history row to add when the value changed.
-func (s *Server) rescore(ctx context.Context, tx *store.Tx, t store.ProbeTarget, pairs []store.MonitorServer, now time.Time) (*store.LogScore, bool, error) {
+// ok is false when no monitor qualifies (the score stays as it was); the
+// history row is non-nil when the value changed.
+func (s *Server) rescore(t store.ProbeTarget, pairs []store.MonitorServer, now time.Time) (float64, *store.LogScore, bool) {
 	var buf [16]score.MonitorScore
 	rows := buf[:0]
 	for _, p := range pairs {
@@ -214,20 +219,17 @@ func (s *Server) rescore(ctx context.Context, tx *store.Tx, t store.ProbeTarget,
 	}
 	chosen, ok := s.cfg.Score.RecentMedian(now, rows)
 	if !ok {
-		return nil, false, nil
-	}
-	if err := tx.SetServerScore(ctx, t.ServerID, chosen.Score, s.cfg.Now()); err != nil {
-		return nil, false, err
+		return 0, nil, false
 	}
 	if chosen.Score == t.Score && !t.LastScoreUpdate.IsZero() {
-		return nil, true, nil
+		return chosen.Score, nil, true
 	}
 	var rtt *float64
 	if chosen.RTT > 0 {
 		v := chosen.RTT.Seconds()
 		rtt = &v
 	}
-	return &store.LogScore{ServerID: t.ServerID, Time: now, Step: chosen.Score - t.Score, Score: chosen.Score, RTT: rtt}, true, nil
+	return chosen.Score, &store.LogScore{ServerID: t.ServerID, Time: now, Step: chosen.Score - t.Score, Score: chosen.Score, RTT: rtt}, true
 }
 
 // resultError is the error text kept in history: the monitor's text, or a

@@ -100,3 +100,59 @@ func (q q) PairsOfServers(ctx context.Context, serverIDs []int64) ([]MonitorServ
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// ProbeUpdate is one pair's new score from a result.
+type ProbeUpdate struct {
+	ServerID int64
+	Score    float64
+	Time     time.Time
+	RTT      *float64
+}
+
+// RecordProbes stores several of one monitor's pairs' new scores in one
+// statement (UPDATE … FROM VALUES: SQLite 3.33+ and PostgreSQL alike).
+func (q q) RecordProbes(ctx context.Context, monitorID int64, ups []ProbeUpdate) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 4*len(ups)+1)
+	for _, u := range ups {
+		args = append(args, u.ServerID, u.Score, u.Time.UnixMilli(), nullFloat(u.RTT))
+	}
+	args = append(args, monitorID)
+	vals := strings.Repeat("(?, ?, ?, ?), ", len(ups))
+	_, err := q.x.ExecContext(ctx, `UPDATE monitor_servers
+		SET score = v.column2, last_probe = v.column3, last_rtt = v.column4
+		FROM (VALUES `+vals[:len(vals)-2]+`) AS v
+		WHERE monitor_servers.server_id = v.column1 AND monitor_servers.monitor_id = ?`, args...)
+	if err != nil {
+		return fmt.Errorf("store: record %d probes of monitor %d: %w", len(ups), monitorID, err)
+	}
+	return nil
+}
+
+// ScoreUpdate is a server's new overall score.
+type ScoreUpdate struct {
+	ServerID int64
+	Score    float64
+}
+
+// SetServerScores stores several overall scores computed at t in one
+// statement.
+func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate, t time.Time) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(ups)+1)
+	args = append(args, t.UnixMilli())
+	for _, u := range ups {
+		args = append(args, u.ServerID, u.Score)
+	}
+	vals := strings.Repeat("(?, ?), ", len(ups))
+	_, err := q.x.ExecContext(ctx, `UPDATE servers SET score = v.column2, last_score_update = ?
+		FROM (VALUES `+vals[:len(vals)-2]+`) AS v WHERE servers.id = v.column1`, args...)
+	if err != nil {
+		return fmt.Errorf("store: set %d server scores: %w", len(ups), err)
+	}
+	return nil
+}
