@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestSetAtATimeIngestion(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	a := netip.MustParseAddr("192.0.2.1")
+	b := netip.MustParseAddr("2001:db8::2")
+	ida, _ := st.CreateServer(ctx, Server{IP: a, Netspeed: 1, InPool: true})
+	idb, _ := st.CreateServer(ctx, Server{IP: b, Netspeed: 1, InPool: true})
+	m, _ := st.CreateMonitor(ctx, Monitor{Name: "m", TokenHash: "h"})
+	now := time.Now()
+	st.AddMonitorServer(ctx, m, ida, PairActive, now)
+
+	got, err := st.ProbeTargets(ctx, m, []netip.Addr{a, b, netip.MustParseAddr("192.0.2.99")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[a].HasPair || got[b].HasPair || got[b].ServerID != idb {
+		t.Fatalf("ProbeTargets = %+v", got)
+	}
+	rtt := 0.004
+	if err := st.RecordProbes(ctx, m, []ProbeUpdate{{ServerID: ida, Score: 3.5, Time: now, RTT: &rtt}}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := st.MonitorServer(ctx, m, ida)
+	if p.Score != 3.5 || p.LastRTT != rtt || p.LastProbe.UnixMilli() != now.UnixMilli() {
+		t.Fatalf("pair after RecordProbes: %+v", p)
+	}
+	if err := st.SetServerScores(ctx, []ScoreUpdate{{ida, 11}, {idb, -3}}, now); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := st.Server(ctx, ida)
+	sb, _ := st.Server(ctx, idb)
+	if sa.Score != 11 || sb.Score != -3 || sa.LastScoreUpdate.IsZero() {
+		t.Fatalf("scores %v %v", sa, sb)
+	}
+	off := 0.25
+	err = st.AddLogScores(ctx, []LogScore{
+		{ServerID: ida, MonitorID: m, Time: now, Step: 1, Score: 3.5, Offset: &off, RTT: &rtt, Leap: 3, Error: "x"},
+		{ServerID: ida, Time: now, Score: 11},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.ScoreLog(ctx, LogQuery{ServerID: ida, Monitor: LogAllMonitor, Limit: 10})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("ScoreLog = %v, %v", rows, err)
+	}
+	h, err := st.Health(ctx, now.Add(-time.Hour))
+	if err != nil || len(h) != 1 || h[0].Points != 1 || h[0].AvgStep != 1 || h[0].AvgRTT != rtt {
+		t.Fatalf("Health = %+v, %v", h, err)
+	}
+}
+
+func TestBatchesAreIdempotentAndLastBatchOnlyGrows(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	m, _ := st.CreateMonitor(ctx, Monitor{Name: "m", TokenHash: "h"})
+	now := time.Now()
+	if err := st.RecordBatch(ctx, m, "0002", 5, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordBatch(ctx, m, "0002", 5, now); err == nil {
+		t.Fatal("the same batch recorded twice")
+	}
+	st.RecordBatch(ctx, m, "0001", 3, now)
+	mon, _ := st.Monitor(ctx, m)
+	if mon.LastBatchID != "0002" {
+		t.Fatalf("last batch %q, want 0002 (it only grows)", mon.LastBatchID)
+	}
+	if n, ok, _ := st.BatchAccepted(ctx, m, "0002"); !ok || n != 5 {
+		t.Fatalf("BatchAccepted = %d %v", n, ok)
+	}
+	if n, _ := st.DeleteBatchesBefore(ctx, now.Add(time.Second)); n != 2 {
+		t.Fatalf("deleted %d batches", n)
+	}
+	if _, ok, _ := st.BatchAccepted(ctx, m, "0002"); ok {
+		t.Fatal("batch kept past retention")
+	}
+	if mon, _ = st.Monitor(ctx, m); mon.LastBatchID != "0002" {
+		t.Fatal("retention forgot the monitor's newest batch id")
+	}
+}
