@@ -54,7 +54,7 @@ var ErrNotLeader = errors.New("publish: not the leader")
 // Source is what the publisher reads from the store.
 type Source interface {
 	Servers(ctx context.Context) ([]store.Server, error)
-	Server(ctx context.Context, id int64) (store.Server, error)
+	ServersByID(ctx context.Context, ids []int64) ([]store.Server, error)
 	VendorZones(ctx context.Context, status string) ([]store.VendorZone, error)
 }
 

@@ -2,9 +2,9 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -91,14 +91,21 @@ func (p *Publisher) flush(ctx context.Context, f fence) error {
 	}
 	want := make(map[string]string, len(ids))
 	var gone []string
-	for id := range ids {
-		s, err := p.src.Server(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // gone from the store: the next full recheck removes it
-		}
+	list := slices.Collect(maps.Keys(ids))
+	var servers []store.Server
+	// Read in chunks: SQLite binds at most 32766 parameters per statement.
+	for len(list) > 0 {
+		n := min(len(list), 500)
+		got, err := p.src.ServersByID(ctx, list[:n])
 		if err != nil {
-			return fmt.Errorf("publish: read server %d: %w", id, err)
+			return fmt.Errorf("publish: read %d servers: %w", n, err)
 		}
+		servers = append(servers, got...)
+		list = list[n:]
+	}
+	// A server gone from the store entirely is removed by the next full
+	// recheck.
+	for _, s := range servers {
 		k, v, ok := p.serverRecord(s)
 		if ok {
 			want[k] = v

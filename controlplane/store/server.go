@@ -97,6 +97,19 @@ func (q q) Server(ctx context.Context, id int64) (Server, error) {
 	return s, nil
 }
 
+// ServersByID returns the servers (live or deleted) with these ids; ids
+// without a row are absent.
+func (q q) ServersByID(ctx context.Context, ids []int64) ([]Server, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return q.servers(ctx, "servers by id", `WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+}
+
 // ServerByIP returns the live (not deleted) server with address ip.
 func (q q) ServerByIP(ctx context.Context, ip netip.Addr) (Server, error) {
 	s, err := scanServer(q.x.QueryRowContext(ctx,
