@@ -31,8 +31,14 @@ func (s *Server) Work(ctx context.Context, m store.Monitor) (monitorapi.Work, er
 	now := s.cfg.Now()
 	work := monitorapi.Work{BatchID: newBatchID(now), Servers: []monitorapi.Assignment{}}
 	next := now.Add(s.cfg.IdlePoll)
+	ac := s.cfg.Assign
+	f := store.WorkFilter{Now: now, Active: ac.ActiveInterval, Testing: ac.TestingInterval, Slow: ac.SlowInterval,
+		SlowScore: ac.SlowScore, MinRescore: ac.MinRescore, Limit: 4 * s.cfg.BatchMax}
+	if g == assign.GlobalTesting {
+		f.Active = ac.ActiveTestingInterval
+	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		cands, err := tx.MonitorWork(ctx, m.ID)
+		cands, err := tx.MonitorWork(ctx, m.ID, f)
 		if err != nil {
 			return err
 		}
@@ -44,18 +50,19 @@ func (s *Server) Work(ctx context.Context, m store.Monitor) (monitorapi.Work, er
 			}
 			p := assign.Pair{State: st, Global: g, Score: c.Score, Handed: c.LastHandedOut,
 				Scored: c.LastScoreUpdate, Deletion: c.DeletionOn}
-			if len(ids) < s.cfg.BatchMax && s.cfg.Assign.Due(now, p) {
+			if len(ids) < s.cfg.BatchMax && ac.Due(now, p) {
 				ids = append(ids, c.ServerID)
 				work.Servers = append(work.Servers, monitorapi.Assignment{
 					IP: c.IP, Ticket: ticket(s.cfg.TicketKey, m.ID, work.BatchID, c.IP)})
-				continue
-			}
-			if at, ok := s.cfg.Assign.NextDue(p); ok && at.Before(next) {
-				next = at
 			}
 		}
 		if len(ids) == 0 {
-			return nil
+			// Nothing due: hint when the next pair's interval ends.
+			at, err := tx.NextWork(ctx, m.ID, f)
+			if err == nil && !at.IsZero() && at.Before(next) {
+				next = at
+			}
+			return err
 		}
 		return tx.MarkHandedOut(ctx, m.ID, ids, now)
 	})

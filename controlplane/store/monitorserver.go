@@ -102,37 +102,83 @@ type DueCandidate struct {
 	DeletionOn      time.Time
 }
 
-// MonitorWork lists the monitor's pairs on live servers, least recently
-// handed out first, for the handout to filter with the due rules.
-func (q q) MonitorWork(ctx context.Context, monitorID int64) ([]DueCandidate, error) {
-	rows, err := q.x.QueryContext(ctx, `SELECT ms.monitor_id, ms.server_id, ms.state, ms.score, ms.last_probe,
+// WorkFilter narrows a monitor's pairs to those that may be due, so a
+// handout does not read every pair of a monitor watching 10,000 servers.
+// It mirrors assign.Config's intervals; the caller still applies
+// assign.Config.Due to what comes back, which stays the authority.
+type WorkFilter struct {
+	Now time.Time
+	// Interval by pair: Slow for candidates, paused pairs and scores at or
+	// below SlowScore; Testing for testing pairs; Active otherwise.
+	Active, Testing, Slow time.Duration
+	SlowScore             float64
+	MinRescore            time.Duration
+	Limit                 int
+}
+
+// pairDue is the SQL of "when the pair's interval is over", in ms.
+const pairDue = `COALESCE(ms.last_handed_out, 0) + CASE
+		WHEN ms.score <= ? OR ms.state IN ('candidate', 'paused') THEN ?
+		WHEN ms.state = 'testing' THEN ?
+		ELSE ? END`
+
+func (f WorkFilter) dueArgs() []any {
+	return []any{f.SlowScore, f.Slow.Milliseconds(), f.Testing.Milliseconds(), f.Active.Milliseconds()}
+}
+
+// MonitorWork lists the monitor's pairs on live servers whose interval is
+// over and whose server was not rescored within MinRescore, least recently
+// handed out first, at most f.Limit.
+func (q q) MonitorWork(ctx context.Context, monitorID int64, f WorkFilter) ([]DueCandidate, error) {
+	now := f.Now.UnixMilli()
+	args := append([]any{monitorID, now}, f.dueArgs()...)
+	args = append(args, now, f.MinRescore.Milliseconds(), now, f.Limit)
+	return queryAll(ctx, q, fmt.Sprintf("work of monitor %d", monitorID), scanDue,
+		`SELECT ms.monitor_id, ms.server_id, ms.state, ms.score, ms.last_probe,
 		ms.last_handed_out, ms.last_rtt, ms.created_at, s.ip, s.last_score_update, s.deletion_on
 		FROM monitor_servers ms JOIN servers s ON s.id = ms.server_id
-		WHERE ms.monitor_id = ? AND s.deleted_at IS NULL
-		ORDER BY COALESCE(ms.last_handed_out, 0), ms.server_id`, monitorID)
+		WHERE ms.monitor_id = ? AND s.deleted_at IS NULL AND (s.deletion_on IS NULL OR s.deletion_on > ?)
+		AND `+pairDue+` <= ?
+		AND COALESCE(s.last_score_update, 0) + ? <= ?
+		ORDER BY COALESCE(ms.last_handed_out, 0), ms.server_id LIMIT ?`, args...)
+}
+
+// NextWork is when the monitor's next pair comes due, by its interval and
+// its server's rescore gap (zero: it has none), for the poll hint when
+// nothing is due now.
+func (q q) NextWork(ctx context.Context, monitorID int64, f WorkFilter) (time.Time, error) {
+	args := append(f.dueArgs(), f.MinRescore.Milliseconds())
+	args = append(args, f.dueArgs()...)
+	args = append(args, f.MinRescore.Milliseconds(), monitorID, f.Now.UnixMilli())
+	var next sql.NullInt64
+	// CASE rather than max()/GREATEST: the two databases spell it apart.
+	err := q.x.QueryRowContext(ctx, `SELECT MIN(CASE WHEN `+pairDue+` > COALESCE(s.last_score_update, 0) + ?
+		THEN `+pairDue+` ELSE COALESCE(s.last_score_update, 0) + ? END)
+		FROM monitor_servers ms JOIN servers s ON s.id = ms.server_id
+		WHERE ms.monitor_id = ? AND s.deleted_at IS NULL AND (s.deletion_on IS NULL OR s.deletion_on > ?)`,
+		args...).Scan(&next)
 	if err != nil {
-		return nil, fmt.Errorf("store: work of monitor %d: %w", monitorID, err)
+		return time.Time{}, fmt.Errorf("store: next work of monitor %d: %w", monitorID, err)
 	}
-	defer rows.Close()
-	var out []DueCandidate
-	for rows.Next() {
-		var d DueCandidate
-		var probe, handed, created, lsu, del sql.NullInt64
-		var rtt sql.NullFloat64
-		var ip string
-		if err := rows.Scan(&d.MonitorID, &d.ServerID, &d.State, &d.Score, &probe, &handed, &rtt, &created,
-			&ip, &lsu, &del); err != nil {
-			return nil, fmt.Errorf("store: work of monitor %d: %w", monitorID, err)
-		}
-		if d.IP, err = netip.ParseAddr(ip); err != nil {
-			return nil, fmt.Errorf("store: work of monitor %d: bad stored ip %q: %w", monitorID, ip, err)
-		}
-		d.LastProbe, d.LastHandedOut, d.CreatedAt = fromMS(probe), fromMS(handed), fromMS(created)
-		d.LastRTT = rtt.Float64
-		d.LastScoreUpdate, d.DeletionOn = fromMS(lsu), fromMS(del)
-		out = append(out, d)
+	return fromMS(next), nil
+}
+
+func scanDue(r rowScanner) (DueCandidate, error) {
+	var d DueCandidate
+	var probe, handed, created, lsu, del sql.NullInt64
+	var rtt sql.NullFloat64
+	var ip string
+	err := r.Scan(&d.MonitorID, &d.ServerID, &d.State, &d.Score, &probe, &handed, &rtt, &created, &ip, &lsu, &del)
+	if err != nil {
+		return d, err
 	}
-	return out, rows.Err()
+	if d.IP, err = netip.ParseAddr(ip); err != nil {
+		return d, fmt.Errorf("bad stored ip %q: %w", ip, err)
+	}
+	d.LastProbe, d.LastHandedOut, d.CreatedAt = fromMS(probe), fromMS(handed), fromMS(created)
+	d.LastRTT = rtt.Float64
+	d.LastScoreUpdate, d.DeletionOn = fromMS(lsu), fromMS(del)
+	return d, nil
 }
 
 // MarkHandedOut records that the servers were handed to the monitor at t.
