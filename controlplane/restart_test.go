@@ -36,11 +36,11 @@ const restartKey = "restart-test-ticket-key-0123456789abcdef"
 
 // startServe runs "controlplane serve" as a child process and waits for its
 // HTTP port.
-func startServe(t *testing.T, db, etcd, listen string) *exec.Cmd {
+func startServe(t *testing.T, db, etcd, listen string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "-db", db, "-etcd-endpoints", etcd, "-listen", listen,
 		"-allow-private", "-lease-ttl", "2s", "-log-level", "warn")
-	cmd.Env = append(os.Environ(), "NTPPOOL_TEST_MAIN=1", "NTPPOOL_TICKET_KEY="+restartKey)
+	cmd.Env = append(append(os.Environ(), "NTPPOOL_TEST_MAIN=1", "NTPPOOL_TICKET_KEY="+restartKey), env...)
 	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
