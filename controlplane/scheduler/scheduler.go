@@ -162,21 +162,31 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 		return 0, err
 	}
 	plans := planAll(s.cfg.Assign, due, mons, pairs, health)
+	// Apply in transactions of about maxChangesPerTx, so a pass with many
+	// changes (a new monitor: one row per server) never holds SQLite's
+	// write lock long enough to stall result ingestion.
 	n := 0
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		n = 0
-		for _, p := range plans {
-			for _, c := range p.changes {
-				if err := apply(ctx, tx, p.server, c, now); err != nil {
-					return err
-				}
-				n++
-			}
+	for start := 0; start < len(plans); {
+		end, size := start, 0
+		for end < len(plans) && (size == 0 || size+len(plans[end].changes) <= maxChangesPerTx) {
+			size += len(plans[end].changes)
+			end++
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+		err := s.st.InTx(ctx, func(tx *store.Tx) error {
+			for _, p := range plans[start:end] {
+				for _, c := range p.changes {
+					if err := apply(ctx, tx, p.server, c, now); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += size
+		start = end
 	}
 	for _, p := range plans {
 		wait := s.cfg.Assign.Reevaluate
@@ -190,6 +200,9 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 	}
 	return n, nil
 }
+
+// maxChangesPerTx bounds one transaction of selection changes.
+const maxChangesPerTx = 2000
 
 type plan struct {
 	server  int64
