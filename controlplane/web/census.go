@@ -91,16 +91,18 @@ func (s *Server) buildCensus(ctx context.Context) (*census, error) {
 	return c, nil
 }
 
-// census returns the cached counts. Only the very first call builds them
-// while the request waits; afterwards counts older than CountsTTL (or
-// invalidated) are served once more while one background rebuild runs, so
-// no page waits for the scan of every server.
+// census returns the cached counts. The first call builds them while the
+// request waits; afterwards counts older than CountsTTL (or invalidated)
+// are served once more while one background rebuild runs, so a visited
+// page never waits for the scan of every server.
 func (s *Server) census(ctx context.Context) (*census, error) {
 	c := s.counts.Load()
-	if c == nil {
+	// Counts much older than CountsTTL (a site nobody visited for a while)
+	// are rebuilt while the request waits, as at the start.
+	if c == nil || s.now().Sub(c.at) >= 10*s.cfg.CountsTTL {
 		s.countMu.Lock()
 		defer s.countMu.Unlock()
-		if c = s.counts.Load(); c != nil {
+		if c = s.counts.Load(); c != nil && s.now().Sub(c.at) < 10*s.cfg.CountsTTL {
 			return c, nil
 		}
 		c, err := s.buildCensus(ctx)
