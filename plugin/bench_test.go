@@ -61,4 +61,3 @@ func BenchmarkBuildIndex(b *testing.B) {
 		buildIndex(servers, nil, 1, 1)
 	}
 }
-

@@ -38,7 +38,7 @@ type server struct {
 // lets a draw find already chosen servers by binary search too.
 type set struct {
 	ids []int32
-	cum []int64    // cum[i] = weight(ids[0]) + ... + weight(ids[i])
+	cum []int64 // cum[i] = weight(ids[0]) + ... + weight(ids[i])
 	fam int
 	ips [][16]byte // ips[i] is the address of ids[i] (IPv4 in the first 4 bytes), kept here so an answer reads one array
 }
