@@ -159,7 +159,7 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		}
 		logs = append(logs, store.LogScore{ServerID: t.ServerID, MonitorID: monitorID, Time: r.Time,
 			Step: step.Value, Score: sc, Offset: off, RTT: r.RTT, Leap: r.Leap, Error: resultError(r)})
-		probes = append(probes, store.ProbeUpdate{ServerID: t.ServerID, Score: sc, Time: r.Time, RTT: r.RTT})
+		probes = append(probes, store.ProbeUpdate{ServerID: t.ServerID, Score: sc, Step: step.Value, Time: r.Time, RTT: r.RTT})
 		if r.Stratum >= 1 && r.Stratum <= 15 && r.Stratum != t.Stratum {
 			if err := tx.SetServerStratum(ctx, t.ServerID, r.Stratum); err != nil {
 				return nil, err
@@ -169,7 +169,7 @@ func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, resu
 		newest = append(newest, r.Time)
 	}
 	// The pairs are read after this batch's updates: the median needs them.
-	if err := tx.RecordProbes(ctx, monitorID, probes); err != nil {
+	if err := tx.RecordProbes(ctx, monitorID, probes, s.cfg.Assign.HealthWindow); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(touched))

@@ -153,15 +153,11 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 	if err != nil {
 		return 0, err
 	}
-	pairs, err := s.st.PairStates(ctx)
+	pairs, err := s.st.PairStatuses(ctx, now, s.cfg.Assign.HealthWindow)
 	if err != nil {
 		return 0, err
 	}
-	health, err := s.st.Health(ctx, now.Add(-s.cfg.Assign.HealthWindow))
-	if err != nil {
-		return 0, err
-	}
-	plans := planAll(s.cfg.Assign, due, mons, pairs, health)
+	plans := planAll(s.cfg.Assign, due, mons, pairs)
 	// Apply in transactions of about maxChangesPerTx, so a pass with many
 	// changes (a new monitor: one row per server) never holds SQLite's
 	// write lock long enough to stall result ingestion.
@@ -210,24 +206,17 @@ type plan struct {
 }
 
 // planAll builds each due server's monitor view and runs assign.Plan. It
-// groups pairs and health by server through a small index (servers), not
-// a map over all pairs, which dominated a pass over 500,000 pairs.
-func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.PairState,
-	health []store.PairHealth) []plan {
+// groups pairs by server through a small index (servers), not a map over
+// all pairs, which dominated a pass over 500,000 pairs.
+func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.PairStatus) []plan {
 	at := make(map[int64]int, len(due)) // server id -> index in due
 	for i, srv := range due {
 		at[srv.ID] = i
 	}
-	states := make([][]store.PairState, len(due))
+	states := make([][]store.PairStatus, len(due))
 	for _, p := range pairs {
 		if i, ok := at[p.ServerID]; ok {
 			states[i] = append(states[i], p)
-		}
-	}
-	healths := make([][]store.PairHealth, len(due))
-	for _, h := range health {
-		if i, ok := at[h.ServerID]; ok {
-			healths[i] = append(healths[i], h)
 		}
 	}
 	monAt := make(map[int64]int, len(mons))
@@ -251,11 +240,9 @@ func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs 
 		for _, p := range states[i] {
 			if j, ok := monAt[p.MonitorID]; ok {
 				ms[j].State, _ = score.ParseState(p.State)
-			}
-		}
-		for _, h := range healths[i] {
-			if j, ok := monAt[h.MonitorID]; ok {
-				ms[j].Health = assign.Health{Points: h.Points, AvgStep: h.AvgStep, AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
+				h := p.Health
+				ms[j].Health = assign.Health{Points: int(h.Points), AvgStep: h.AvgStep,
+					AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
 			}
 		}
 		view := ms[:0:0]

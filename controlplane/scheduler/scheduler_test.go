@@ -66,9 +66,12 @@ func TestSelectionPromotesHealthyMonitors(t *testing.T) {
 	// Healthy data for every monitor: candidates become testing, then active.
 	for i, m := range mons {
 		for k := range 5 {
-			off, rtt := 0.001, 0.001*float64(i+1)
-			st.AddLogScore(ctx, store.LogScore{ServerID: sid, MonitorID: m, Time: now.Add(-time.Duration(k) * time.Minute),
-				Step: 1, Score: 5, Offset: &off, RTT: &rtt})
+			rtt := 0.001 * float64(i+1)
+			err := st.RecordProbes(ctx, m, []store.ProbeUpdate{{ServerID: sid, Score: 5, Step: 1,
+				Time: now.Add(-time.Duration(k) * time.Second), RTT: &rtt}}, cfg.HealthWindow)
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for range 3 {

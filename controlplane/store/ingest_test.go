@@ -26,7 +26,7 @@ func TestSetAtATimeIngestion(t *testing.T) {
 		t.Fatalf("ProbeTargets = %+v", got)
 	}
 	rtt := 0.004
-	if err := st.RecordProbes(ctx, m, []ProbeUpdate{{ServerID: ida, Score: 3.5, Time: now, RTT: &rtt}}); err != nil {
+	if err := st.RecordProbes(ctx, m, []ProbeUpdate{{ServerID: ida, Score: 3.5, Step: 1, Time: now, RTT: &rtt}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := st.MonitorServer(ctx, m, ida)
@@ -53,9 +53,9 @@ func TestSetAtATimeIngestion(t *testing.T) {
 	if err != nil || len(rows) != 2 {
 		t.Fatalf("ScoreLog = %v, %v", rows, err)
 	}
-	h, err := st.Health(ctx, now.Add(-time.Hour))
-	if err != nil || len(h) != 1 || h[0].Points != 1 || h[0].AvgStep != 1 || h[0].AvgRTT != rtt {
-		t.Fatalf("Health = %+v, %v", h, err)
+	ps, err := st.PairStatuses(ctx, now, time.Hour)
+	if err != nil || len(ps) != 1 || ps[0].Health.Points <= 0 || ps[0].Health.AvgStep != 1 || ps[0].Health.AvgRTT != rtt {
+		t.Fatalf("PairStatuses = %+v, %v", ps, err)
 	}
 }
 

@@ -48,22 +48,6 @@ func (q q) CountLogScores(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// PairHealth is one monitor's probe record for one server over a window.
-type PairHealth struct {
-	MonitorID, ServerID int64
-	Points              int
-	AvgStep             float64
-	AvgRTT              float64 // seconds, over rows that have one
-}
-
-// Health summarises probe rows at or after since, per pair.
-func (q q) Health(ctx context.Context, since time.Time) ([]PairHealth, error) {
-	return queryAll(ctx, q, "health", func(r rowScanner) (h PairHealth, err error) {
-		return h, r.Scan(&h.MonitorID, &h.ServerID, &h.Points, &h.AvgStep, &h.AvgRTT)
-	}, `SELECT monitor_id, server_id, count(*), avg(step), COALESCE(avg(rtt), 0)
-		FROM log_scores WHERE monitor_id IS NOT NULL AND ts >= ? GROUP BY monitor_id, server_id`, since.UnixMilli())
-}
-
 // DeleteLogScoresBefore removes history older than t (retention) and
 // returns how many rows went.
 func (q q) DeleteLogScoresBefore(ctx context.Context, t time.Time) (int64, error) {

@@ -198,18 +198,3 @@ func nullFloat(f *float64) any {
 	}
 	return *f
 }
-
-// PairState is the slim view of a pair that monitor selection needs.
-type PairState struct {
-	MonitorID, ServerID int64
-	State               string
-}
-
-// PairStates lists every pair's state, in no particular order: the
-// scheduler's pass over all servers reads 50 x 10,000 of them, so only
-// the three columns it needs.
-func (q q) PairStates(ctx context.Context) ([]PairState, error) {
-	return queryAll(ctx, q, "pair states", func(r rowScanner) (p PairState, err error) {
-		return p, r.Scan(&p.MonitorID, &p.ServerID, &p.State)
-	}, `SELECT monitor_id, server_id, state FROM monitor_servers`)
-}
