@@ -20,8 +20,8 @@
 //	func init() { migrations = append(migrations, Migration{Version: 100, Name: "sessions", SQL: `CREATE TABLE …`}) }
 //
 // Versions 1–99 belong to the core schema (schema.go, setting.go,
-// health.go); the web UI uses 100
-// and up. Two steps with the same version make Open fail.
+// health.go); the web UI uses 100 and up. Two steps with the same version
+// make Open fail.
 //
 // # Usage
 //
