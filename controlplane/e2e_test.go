@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -15,7 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/chronytest"
@@ -50,66 +46,6 @@ func testRules(c *appConfig) {
 	a.MinRescore = 0
 	c.API.Samples, c.API.Spacing, c.API.Timeout, c.API.IdlePoll = 1, 0, 300*time.Millisecond, 100*time.Millisecond
 	c.Tick, c.Recheck = 200*time.Millisecond, time.Second
-}
-
-// prober is a monitor in the test: it fetches work, probes with the
-// monitor's own probe package and posts the results.
-type prober struct {
-	url, token string
-	probe      *probe.Prober
-}
-
-func (p *prober) call(ctx context.Context, path string, in, out any) error {
-	body, _ := json.Marshal(in)
-	req, _ := http.NewRequestWithContext(ctx, "POST", p.url+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		var e monitorapi.Error
-		json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s: %d %s", path, resp.StatusCode, e.Error)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-// run probes until ctx ends.
-func (p *prober) run(ctx context.Context, t *testing.T) {
-	for ctx.Err() == nil {
-		var w monitorapi.Work
-		if err := p.call(ctx, monitorapi.PathWork, nil, &w); err != nil {
-			if ctx.Err() == nil {
-				t.Errorf("work: %v", err)
-			}
-			return
-		}
-		res := monitorapi.Results{BatchID: w.BatchID}
-		for _, a := range w.Servers {
-			r, _, err := p.probe.Probe(ctx, a.IP)
-			if err != nil {
-				return
-			}
-			r.Ticket = a.Ticket
-			res.Results = append(res.Results, r)
-		}
-		if len(res.Results) > 0 {
-			var ack monitorapi.Ack
-			if err := p.call(ctx, monitorapi.PathResults, res, &ack); err != nil {
-				if ctx.Err() == nil {
-					t.Errorf("results: %v", err)
-				}
-				return
-			}
-			continue
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(w.NextPoll.D()):
-		}
-	}
 }
 
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
@@ -186,10 +122,15 @@ func TestEndToEndScoreRisesAndFalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &prober{url: "http://" + ln.Addr().String(), token: tok, probe: pr}
+	p := &apitest.Monitor{URL: "http://" + ln.Addr().String(), Token: tok, Probe: pr}
 	pctx, pcancel := context.WithCancel(ctx)
 	pdone := make(chan struct{})
-	go func() { p.run(pctx, t); close(pdone) }()
+	go func() {
+		if err := p.Run(pctx); err != nil {
+			t.Errorf("monitor: %v", err)
+		}
+		close(pdone)
+	}()
 	defer func() { pcancel(); <-pdone }()
 
 	in := waitUntil(t, 30*time.Second, "both servers published", func() bool {

@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/ntppool-ng/ntppool/controlplane/api"
+	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
 	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
@@ -113,7 +114,7 @@ func TestRestartKeepsEveryAcknowledgedResult(t *testing.T) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for _, m := range mons {
-		p := &prober{url: "http://" + listen, token: m.tok}
+		p := &apitest.Monitor{URL: "http://" + listen, Token: m.tok}
 		wg.Go(func() {
 			for n := 0; ; n++ {
 				select {
@@ -130,7 +131,7 @@ func TestRestartKeepsEveryAcknowledgedResult(t *testing.T) {
 						Time: time.Now(), Offset: &off, RTT: &rtt, Stratum: 2})
 				}
 				var ack monitorapi.Ack
-				if err := p.call(context.Background(), monitorapi.PathResults, res, &ack); err != nil {
+				if err := p.Call(context.Background(), monitorapi.PathResults, res, &ack); err != nil {
 					return // the control plane died: this batch was not acknowledged
 				}
 				mu.Lock()

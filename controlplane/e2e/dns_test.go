@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,15 +10,8 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	_ "github.com/coredns/coredns/core/plugin" // the standard plugins
 	clog "github.com/coredns/coredns/plugin/pkg/log"
-	"github.com/coredns/coredns/test"
-	"github.com/miekg/dns"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
-	"github.com/ntppool-ng/ntppool/controlplane/publish"
-	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
-	"github.com/ntppool-ng/ntppool/internal/embedetcd"
 	_ "github.com/ntppool-ng/ntppool/plugin" // registers ntppool
 )
 
@@ -38,89 +28,34 @@ func init() {
 	}
 }
 
-func answers(t *testing.T, addr string, want netip.Addr) bool {
-	m := new(dns.Msg)
-	m.SetQuestion("pool.ntp.test.", dns.TypeA)
-	c := &dns.Client{Timeout: time.Second}
-	r, _, err := c.Exchange(m, addr)
-	if err != nil {
-		t.Fatalf("query: %v", err)
-	}
-	for _, rr := range r.Answer {
-		if a, ok := rr.(*dns.A); ok && a.A.String() == want.String() {
-			return true
-		}
-	}
-	return false
-}
-
 // TestScoreChangeReachesDNSWithinASecond: a server's score crosses 10 in the
 // store and, through the publisher, etcd and the plugin's watch, the
 // server appears in (and, falling back, leaves) a real CoreDNS's answers in
 // under 1.1 s.
 func TestScoreChangeReachesDNSWithinASecond(t *testing.T) {
 	ctx := context.Background()
-	etcd, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Stop)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "dns.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	p := startPool(t)
 	ip := netip.MustParseAddr("81.2.69.160")
-	id, err := st.CreateServer(ctx, store.Server{IP: ip, Netspeed: 1500, Country: "gb", InPool: true})
+	id, err := p.st.CreateServer(ctx, store.Server{IP: ip, Netspeed: 1500, Country: "gb", InPool: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second server keeps the zone non-empty throughout.
-	other, _ := st.CreateServer(ctx, store.Server{IP: netip.MustParseAddr("81.2.69.161"), Netspeed: 1500, Country: "gb", InPool: true})
-	st.SetServerScore(ctx, other, 20, time.Now())
-
-	pub := publish.New(cli, st, publish.Config{TTL: 2 * time.Second, Debounce: 20 * time.Millisecond, Recheck: time.Hour,
-		Score: score.DefaultConfig(), Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { pub.Run(pctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	inst, udp, _, err := test.CoreDNSServerAndPorts(fmt.Sprintf(`pool.ntp.test:0 {
-    ntppool {
-        endpoint %s
-    }
-}`, etcd.Endpoint()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Stop() })
-	poll := func(what string, cond func() bool) time.Duration {
-		start := time.Now()
-		for !cond() {
-			if time.Since(start) > 5*time.Second {
-				t.Fatalf("%s: not within 5 s", what)
-			}
-			time.Sleep(2 * time.Millisecond) // polling interval, not synchronisation
-		}
-		return time.Since(start)
-	}
-	other4 := netip.MustParseAddr("81.2.69.161")
-	poll("initial answer", func() bool { return answers(t, udp, other4) })
+	other := netip.MustParseAddr("81.2.69.161")
+	oid, _ := p.st.CreateServer(ctx, store.Server{IP: other, Netspeed: 1500, Country: "gb", InPool: true})
+	p.st.SetServerScore(ctx, oid, 20, time.Now())
+	p.pub.Changed(oid)
+	udp := p.startCoreDNS(t)
+	poll(t, 5*time.Second, "initial answer", func() bool { return answers(t, udp, "pool.ntp.test", other) })
 
 	var worst time.Duration
 	for i := range 5 {
-		st.SetServerScore(ctx, id, 10.5, time.Now())
-		pub.Changed(id)
-		in := poll("server enters the DNS", func() bool { return answers(t, udp, ip) })
-		st.SetServerScore(ctx, id, 9.5, time.Now())
-		pub.Changed(id)
-		out := poll("server leaves the DNS", func() bool { return !answers(t, udp, ip) })
+		p.st.SetServerScore(ctx, id, 10.5, time.Now())
+		p.pub.Changed(id)
+		in := poll(t, 5*time.Second, "server enters the DNS", func() bool { return answers(t, udp, "pool.ntp.test", ip) })
+		p.st.SetServerScore(ctx, id, 9.5, time.Now())
+		p.pub.Changed(id)
+		out := poll(t, 5*time.Second, "server leaves the DNS", func() bool { return !answers(t, udp, "pool.ntp.test", ip) })
 		t.Logf("round %d: score change to DNS answer: in %v, out %v", i, in, out)
 		worst = max(worst, in, out)
 	}

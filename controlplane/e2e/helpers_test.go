@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coredns/coredns/test"
+	"github.com/miekg/dns"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/ntppool-ng/ntppool/controlplane/publish"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+)
+
+// pool is etcd, a store and a running publisher, for one test.
+type pool struct {
+	etcd *embedetcd.Server
+	cli  *clientv3.Client
+	st   *store.Store
+	pub  *publish.Publisher
+}
+
+func startPool(t *testing.T) *pool {
+	t.Helper()
+	ctx := context.Background()
+	etcd, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(etcd.Stop)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "pool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pub := publish.New(cli, st, publish.Config{TTL: 2 * time.Second, Debounce: 20 * time.Millisecond, Recheck: time.Hour,
+		Score: score.DefaultConfig(), Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { pub.Run(pctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &pool{etcd: etcd, cli: cli, st: st, pub: pub}
+}
+
+// startCoreDNS runs CoreDNS with ntppool for pool.ntp.test from p's etcd and
+// returns its UDP address.
+func (p *pool) startCoreDNS(t *testing.T) string {
+	t.Helper()
+	inst, udp, _, err := test.CoreDNSServerAndPorts(fmt.Sprintf(`pool.ntp.test:0 {
+    ntppool {
+        endpoint %s
+    }
+}`, p.etcd.Endpoint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Stop() })
+	return udp
+}
+
+// answers reports whether an A query for name at addr returns want.
+func answers(t *testing.T, addr, name string, want netip.Addr) bool {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	c := &dns.Client{Timeout: time.Second}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok && a.A.String() == want.String() {
+			return true
+		}
+	}
+	return false
+}
+
+// poll waits for cond, failing after d, and returns how long it took.
+func poll(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(2 * time.Millisecond) // polling interval, not synchronisation
+	}
+	return time.Since(start)
+}
