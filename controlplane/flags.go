@@ -118,5 +118,6 @@ const (
 	helpEtcdDial   = "etcd dial and authentication timeout (env NTPPOOL_ETCD_DIAL_TIMEOUT)"
 	helpElection   = "etcd key prefix of the leader election, outside -prefix (env NTPPOOL_ELECTION_PREFIX)"
 	helpInsecure   = "skip verifying the etcd server's certificate (env NTPPOOL_ETCD_INSECURE_SKIP_VERIFY)"
+	helpMetrics    = "address of the Prometheus /metrics endpoint; empty: none (env NTPPOOL_METRICS_LISTEN)"
 	helpSecureCook = "mark session cookies Secure (HTTPS sites) (env NTPPOOL_SECURE_COOKIES)"
 )

@@ -41,7 +41,8 @@ func startServe(t *testing.T, db, etcd, listen string, env ...string) *exec.Cmd 
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "-db", db, "-etcd-endpoints", etcd, "-listen", listen,
 		"-allow-private", "-lease-ttl", "2s", "-log-level", "warn")
-	cmd.Env = append(append(os.Environ(), "NTPPOOL_TEST_MAIN=1", "NTPPOOL_TICKET_KEY="+restartKey), env...)
+	// No metrics listener unless env asks: instances would share its port.
+	cmd.Env = append(append(os.Environ(), "NTPPOOL_TEST_MAIN=1", "NTPPOOL_TICKET_KEY="+restartKey, "NTPPOOL_METRICS_LISTEN="), env...)
 	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs.DurationVar(&spec.DialTimeout, "etcd-dial-timeout", e.dur("NTPPOOL_ETCD_DIAL_TIMEOUT", 5*time.Second), helpEtcdDial)
 	fs.StringVar(&c.app.Election, "election-prefix", e.str("NTPPOOL_ELECTION_PREFIX", "/ntppool-control/leader"), helpElection)
 	fs.DurationVar(&c.app.LeaseTTL, "lease-ttl", e.dur("NTPPOOL_LEASE_TTL", 10*time.Second), helpLeaseTTL)
+	metrics := fs.String("metrics-listen", e.str("NTPPOOL_METRICS_LISTEN", "127.0.0.1:9125"), helpMetrics)
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
 	}
@@ -143,6 +144,9 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	ln, err := a.listen()
 	if err != nil {
+		return err
+	}
+	if err := a.serveMetrics(ctx, *metrics); err != nil {
 		return err
 	}
 	log.Info("control plane serving", "http", "http://"+ln.Addr().String(), "etcd", spec.Endpoints, "db", c.db)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +46,9 @@ func TestServeWithEtcdAuth(t *testing.T) {
 	pwFile := filepath.Join(dir, "pw")
 	os.WriteFile(pwFile, []byte("s3cret-pw\n"), 0o600)
 
-	startServe(t, db, etcd.Endpoint(), freePort(t), "NTPPOOL_ETCD_USER=root", "NTPPOOL_ETCD_PASSWORD_FILE="+pwFile)
+	metrics := freePort(t)
+	startServe(t, db, etcd.Endpoint(), freePort(t), "NTPPOOL_ETCD_USER=root", "NTPPOOL_ETCD_PASSWORD_FILE="+pwFile,
+		"NTPPOOL_METRICS_LISTEN="+metrics)
 	authed, err := clientWithAuth(etcd.Endpoint(), "root", "s3cret-pw")
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +59,20 @@ func TestServeWithEtcdAuth(t *testing.T) {
 		resp, err := authed.Get(ctx, key)
 		return err == nil && len(resp.Kvs) == 1
 	})
+
+	// The leader's metrics say so, and name what it wrote.
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"ntppool_controlplane_leader 1", "ntppool_controlplane_publish_writes_total 1",
+		"ntppool_controlplane_results_total 0", "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }
 
 func clientWithAuth(endpoint, user, pass string) (*clientv3.Client, error) {

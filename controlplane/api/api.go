@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
@@ -103,9 +104,21 @@ func (c *Config) fill() {
 
 // Server is the monitor API.
 type Server struct {
-	st  *store.Store
-	cfg Config
+	st    *store.Store
+	cfg   Config
+	stats Stats
 }
+
+// Stats count what the API did since start, for metrics.
+type Stats struct {
+	Results    atomic.Int64 // results committed
+	Batches    atomic.Int64 // batches committed
+	Duplicates atomic.Int64 // replayed batches answered from the store
+	Refused    atomic.Int64 // requests answered 4xx
+}
+
+// Stats returns the live counters.
+func (s *Server) Stats() *Stats { return &s.stats }
 
 // New returns the API over st.
 func New(st *store.Store, cfg Config) *Server {
@@ -136,6 +149,7 @@ func refuse(status int, msg string) error { return &apiError{status: status, msg
 // else as a 500 whose detail stays in the log.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae, ok := errors.AsType[*apiError](err); ok {
+		s.stats.Refused.Add(1)
 		writeJSON(w, ae.status, monitorapi.Error{Error: ae.msg})
 		return
 	}

@@ -79,6 +79,12 @@ func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Res
 	if err != nil {
 		return monitorapi.Ack{}, err
 	}
+	if ack.Duplicate {
+		s.stats.Duplicates.Add(1)
+	} else {
+		s.stats.Batches.Add(1)
+		s.stats.Results.Add(int64(ack.Accepted))
+	}
 	if len(changed) > 0 {
 		s.cfg.OnScores(changed)
 	}
