@@ -142,3 +142,28 @@ func TestRegisterCountryFromGeoIPAndCandidates(t *testing.T) {
 		t.Fatalf("override: zone %q country %q changes %v", s.Zone(), s.Country, changed)
 	}
 }
+
+func TestRegisterIPv6(t *testing.T) {
+	ctx := context.Background()
+	srv, err := ntpserver.Listen("[::1]:0", ntpserver.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	st := openStore(t)
+	st.CreateMonitor(ctx, store.Monitor{Name: "v4", TokenHash: "h4", IPVersion: 4})
+	st.CreateMonitor(ctx, store.Monitor{Name: "v6", TokenHash: "h6", IPVersion: 6})
+	r := New(st, Config{AllowPrivate: true, NTPPort: srv.Addr().Port(), CheckTimeout: 300 * time.Millisecond})
+	s, err := r.Register(ctx, 0, Input{Address: "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, _ := st.ServerPairs(ctx, s.ID)
+	if !s.IP.Is6() || len(pairs) != 1 {
+		t.Fatalf("IPv6 server %v with %d candidate rows, want 1 (the IPv6 monitor)", s.IP, len(pairs))
+	}
+	_, err = New(st, Config{}).Register(ctx, 0, Input{Address: "2001:db8::123"})
+	wantField(t, err, FieldAddress, CodeNotPublic)
+	_, err = New(st, Config{}).Register(ctx, 0, Input{Address: "::ffff:10.0.0.1"})
+	wantField(t, err, FieldAddress, CodeNotPublic)
+}
