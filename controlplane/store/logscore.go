@@ -49,11 +49,24 @@ func (q q) CountLogScores(ctx context.Context) (int64, error) {
 }
 
 // DeleteLogScoresBefore removes history older than t (retention) and
-// returns how many rows went.
+// returns how many rows went. It deletes in chunks of 5,000 rows, each its
+// own transaction, so a large backlog never holds the write lock long
+// enough to stall result ingestion.
 func (q q) DeleteLogScoresBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := q.x.ExecContext(ctx, `DELETE FROM log_scores WHERE ts < ?`, t.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: delete old log scores: %w", err)
+	var total int64
+	for {
+		res, err := q.x.ExecContext(ctx, `DELETE FROM log_scores WHERE id IN
+			(SELECT id FROM log_scores WHERE ts < ? LIMIT 5000)`, t.UnixMilli())
+		if err != nil {
+			return total, fmt.Errorf("store: delete old log scores: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("store: delete old log scores: %w", err)
+		}
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
 	}
-	return res.RowsAffected()
 }
