@@ -88,3 +88,27 @@ func TestBatchesAreIdempotentAndLastBatchOnlyGrows(t *testing.T) {
 		t.Fatal("retention forgot the monitor's newest batch id")
 	}
 }
+
+func TestRetentionDeletesInChunks(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	sid, _ := st.CreateServer(ctx, Server{IP: netip.MustParseAddr("192.0.2.1"), InPool: true})
+	now := time.Now()
+	for range 12 {
+		rows := make([]LogScore, 1000)
+		for i := range rows {
+			rows[i] = LogScore{ServerID: sid, Time: now.Add(-48 * time.Hour), Score: 1}
+		}
+		if err := st.AddLogScores(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.AddLogScore(ctx, LogScore{ServerID: sid, Time: now, Score: 2})
+	n, err := st.DeleteLogScoresBefore(ctx, now.Add(-24*time.Hour))
+	if err != nil || n != 12000 {
+		t.Fatalf("deleted %d (%v), want 12000", n, err)
+	}
+	if left, _ := st.CountLogScores(ctx); left != 1 {
+		t.Fatalf("%d rows left, want 1", left)
+	}
+}
