@@ -41,7 +41,7 @@ type Config struct {
 	// TicketKey signs tickets (at least 32 random bytes). Every instance of
 	// the control plane must share it.
 	TicketKey []byte
-	// BatchMax servers per batch (10).
+	// BatchMax servers per batch (10; at most 1,000).
 	BatchMax int
 	// Probe settings handed to monitors (3 samples, 2s apart, 3s timeout).
 	Samples int
@@ -70,6 +70,9 @@ func (c *Config) fill() {
 	if c.BatchMax <= 0 {
 		c.BatchMax = 10
 	}
+	// A batch is one set of multi-row statements: keep it well inside
+	// SQLite's bound-parameter limit.
+	c.BatchMax = min(c.BatchMax, 1000)
 	if c.Samples <= 0 {
 		c.Samples = 3
 	}

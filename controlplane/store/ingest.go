@@ -61,8 +61,18 @@ func (q q) ProbeTargets(ctx context.Context, monitorID int64, ips []netip.Addr) 
 	return out, rows.Err()
 }
 
-// AddLogScores appends history rows in one statement.
+// maxRowsPerInsert keeps a multi-row statement under SQLite's 32,766
+// bound parameters.
+const maxRowsPerInsert = 1000
+
+// AddLogScores appends history rows, up to maxRowsPerInsert per statement.
 func (q q) AddLogScores(ctx context.Context, ls []LogScore) error {
+	for len(ls) > maxRowsPerInsert {
+		if err := q.AddLogScores(ctx, ls[:maxRowsPerInsert]); err != nil {
+			return err
+		}
+		ls = ls[maxRowsPerInsert:]
+	}
 	if len(ls) == 0 {
 		return nil
 	}
