@@ -3,12 +3,16 @@ package ntppool
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 
+	"github.com/ntppool-ng/ntppool/internal/embedetcd"
 	"github.com/ntppool-ng/ntppool/internal/poolgen"
+	"github.com/ntppool-ng/ntppool/record"
 )
 
 // discardWriter drops replies, so the benchmark measures the plugin only.
@@ -59,5 +63,61 @@ func BenchmarkBuildIndex(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buildIndex(servers, nil, 1, 1)
+	}
+}
+
+// BenchmarkChangeToAnswer measures, per op, the time from a Put of a new
+// server into etcd to the first answer that carries it, with 10,000 and
+// 100,000 servers in the index (debounce and rebuild included).
+func BenchmarkChangeToAnswer(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			e, err := embedetcd.Start(embedetcd.Config{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Stop()
+			cli, err := e.Client()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cli.Close()
+			servers := poolgen.Generate(poolgen.Options{N: n, Seed: 1})
+			if err := poolgen.Write(context.Background(), cli, record.DefaultPrefix, servers, nil); err != nil {
+				b.Fatal(err)
+			}
+			cfg := testConfig()
+			cfg.Endpoints = []string{e.Endpoint()}
+			cfg.StartupTimeout = 30 * time.Second
+			cfg.HealthInterval = time.Hour
+			p, err := New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			p.Start()
+			defer p.Stop()
+			b.ReportMetric(float64(time.Since(start).Milliseconds()), "load-ms")
+			// The change is in the answers once an index at or past the Put's
+			// revision is in: queries load it on their next call.
+			i := 0
+			var putTime time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				i++
+				ip := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+				val, _ := record.EncodeServer(record.Server{IP: ip, Weight: 1000, Country: "aq"})
+				t0 := time.Now()
+				resp, err := cli.Put(context.Background(), record.ServerKey("", ip), string(val))
+				if err != nil {
+					b.Fatal(err)
+				}
+				putTime += time.Since(t0)
+				for p.idx.Load().rev < resp.Header.Revision {
+					time.Sleep(100 * time.Microsecond) // polling interval
+				}
+			}
+			b.ReportMetric(float64(putTime.Milliseconds())/float64(i), "put-ms/op")
+		})
 	}
 }

@@ -53,18 +53,27 @@ func locatable(a netip.Addr) bool {
 // the source prefix. CoreDNS's ScrubWriter keeps an OPT the reply already has
 // and fixes its size and DO bit from the query.
 func setReplyECS(m, r *dns.Msg, e *dns.EDNS0_SUBNET, scope uint8) {
-	scope = min(scope, e.SourceNetmask)
-	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
-	if ro := r.IsEdns0(); ro != nil {
-		opt.SetUDPSize(ro.UDPSize())
-		opt.SetDo(ro.Do())
+	// One allocation for the OPT, its option list and the option.
+	ro := new(replyOPT)
+	ro.opt.Hdr = dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}
+	if q := r.IsEdns0(); q != nil {
+		ro.opt.SetUDPSize(q.UDPSize())
+		ro.opt.SetDo(q.Do())
 	}
-	opt.Option = []dns.EDNS0{&dns.EDNS0_SUBNET{
+	ro.ecs = dns.EDNS0_SUBNET{
 		Code:          dns.EDNS0SUBNET,
 		Family:        e.Family,
 		SourceNetmask: e.SourceNetmask,
-		SourceScope:   scope,
+		SourceScope:   min(scope, e.SourceNetmask),
 		Address:       e.Address,
-	}}
-	m.Extra = append(m.Extra, opt)
+	}
+	ro.opts[0] = &ro.ecs
+	ro.opt.Option = ro.opts[:]
+	m.Extra = append(m.Extra, &ro.opt)
+}
+
+type replyOPT struct {
+	opt  dns.OPT
+	ecs  dns.EDNS0_SUBNET
+	opts [1]dns.EDNS0
 }

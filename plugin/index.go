@@ -1,12 +1,15 @@
 package ntppool
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/fnv"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/record"
@@ -25,11 +28,9 @@ const subsets = 4
 // subsets; smaller zones give every numbered label all their servers.
 const minSplit = 8
 
-// server is one entry of an index. ip is shared, read-only, by every answer
-// that carries the server: answers never copy or modify it.
+// server is one entry of an index.
 type server struct {
 	addr   netip.Addr
-	ip     net.IP
 	weight int64
 }
 
@@ -85,6 +86,7 @@ type zone struct {
 	all    [2]set
 	sub    [subsets][2]set
 	stats  *zoneStats
+	sizes  [2]int // servers per family, counted while building
 }
 
 // name is the zone's label as metrics and the debug answer show it.
@@ -109,6 +111,17 @@ type index struct {
 	built   time.Time
 }
 
+// zoneList returns every country and continent zone once ("gb" is "uk").
+func (ix *index) zoneList() []*zone {
+	out := make([]*zone, 0, len(ix.zones))
+	for label, z := range ix.zones {
+		if label != "gb" {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
 // periodNumber is the number of the subset period that contains t.
 func periodNumber(t time.Time, period time.Duration) int64 {
 	if period <= 0 {
@@ -122,12 +135,9 @@ func periodNumber(t time.Time, period time.Duration) int64 {
 // the vendors, rev and period, so every DNS server that reads the same etcd
 // data builds the same subsets.
 func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period int64) *index {
-	sorted := slices.Clone(servers)
-	slices.SortFunc(sorted, func(a, b record.Server) int { return a.IP.Compare(b.IP) })
-	sorted = slices.CompactFunc(sorted, func(a, b record.Server) bool { return a.IP == b.IP })
-
+	keys := sortedKeys(servers)
 	ix := &index{
-		servers: make([]server, len(sorted)),
+		servers: make([]server, len(keys)),
 		zones:   make(map[string]*zone, 260),
 		vendors: make(map[string]record.Vendor, len(vendors)),
 		rev:     rev,
@@ -148,44 +158,97 @@ func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period in
 		ix.vendors[v.Name] = v
 	}
 
-	// Group ids per zone and family; ids come in ascending order.
-	members := make(map[*zone]*[2][]int32, 64)
-	add := func(z *zone, f int, id int32) {
-		m := members[z]
-		if m == nil {
-			m = new([2][]int32)
-			members[z] = m
+	// Group ids per zone and family, ascending: count first so every group
+	// is allocated once at its size.
+	zonesOf := func(s *record.Server) [3]*zone {
+		out := [3]*zone{ix.global}
+		if z := ix.zones[record.CountryZone(s.Country)]; s.Country != "" && z != nil {
+			out[1], out[2] = z, z.parent
 		}
-		m[f] = append(m[f], id)
+		return out
 	}
-	for i, s := range sorted {
+	fams := make([]uint8, len(keys))
+	for i, k := range keys {
+		s := &servers[k.i]
 		ip := s.IP.Unmap()
 		f := fam4
 		if ip.Is6() {
 			f = fam6
 		}
-		ix.servers[i] = server{addr: ip, ip: net.IP(ip.AsSlice()), weight: s.Weight}
-		id := int32(i)
-		add(ix.global, f, id)
-		if z := ix.zones[record.CountryZone(s.Country)]; s.Country != "" && z != nil {
-			add(z, f, id)
-			if z.parent != nil {
-				add(z.parent, f, id)
+		fams[i] = uint8(f)
+		ix.servers[i] = server{addr: ip, weight: s.Weight}
+		for _, z := range zonesOf(s) {
+			if z != nil {
+				z.sizes[f]++
 			}
 		}
 	}
-	for z, m := range members {
-		for f := range 2 {
-			z.all[f] = ix.newSet(m[f], f)
-			z.splitSubsets(ix, f, period)
+	touched := make([]*zone, 0, 64)
+	for _, z := range append(ix.zoneList(), ix.global) {
+		if z.sizes[0]+z.sizes[1] > 0 {
+			z.all[0].ids = make([]int32, 0, z.sizes[0])
+			z.all[1].ids = make([]int32, 0, z.sizes[1])
+			touched = append(touched, z)
 		}
 	}
+	for i, k := range keys {
+		f := fams[i]
+		for _, z := range zonesOf(&servers[k.i]) {
+			if z != nil {
+				z.all[f].ids = append(z.all[f].ids, int32(i))
+			}
+		}
+	}
+	// Zones are independent from here on: build them on every CPU, the
+	// biggest (global, continents) first so they do not finish last.
+	slices.SortFunc(touched, func(a, b *zone) int { return cmp.Compare(b.sizes[0]+b.sizes[1], a.sizes[0]+a.sizes[1]) })
+	work := make(chan *zone, len(touched))
+	for _, z := range touched {
+		work <- z
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(touched)) {
+		wg.Go(func() {
+			for z := range work {
+				for f := range 2 {
+					z.all[f] = ix.newSet(z.all[f].ids, f)
+					z.splitSubsets(ix, f, period)
+				}
+			}
+		})
+	}
+	wg.Wait()
 	ix.global.stats = statsFor(ix.global.name())
 	for _, z := range ix.zones {
 		z.stats = statsFor(z.name())
 	}
 	// Zones without servers still answer: their sets stay empty.
 	return ix
+}
+
+// sortKey orders servers by address without touching the records (whose
+// strings would make every swap pay write barriers).
+type sortKey struct {
+	hi, lo uint64
+	i      int32
+}
+
+// sortedKeys returns servers' positions ordered by address, duplicates
+// dropped.
+func sortedKeys(servers []record.Server) []sortKey {
+	keys := make([]sortKey, len(servers))
+	for i, s := range servers {
+		b := s.IP.Unmap().As16()
+		keys[i] = sortKey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), i: int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.hi != b.hi {
+			return cmp.Compare(a.hi, b.hi)
+		}
+		return cmp.Compare(a.lo, b.lo)
+	})
+	return slices.CompactFunc(keys, func(a, b sortKey) bool { return a.hi == b.hi && a.lo == b.lo })
 }
 
 // newSet computes the cumulative weights of ids (ascending, family f).
@@ -199,7 +262,13 @@ func (ix *index) newSet(ids []int32, f int) set {
 	for i, id := range ids {
 		sum += ix.servers[id].weight
 		cum[i] = sum
-		copy(ips[i][:], ix.servers[id].ip)
+		a := ix.servers[id].addr
+		if f == fam4 {
+			b := a.As4()
+			copy(ips[i][:4], b[:])
+		} else {
+			ips[i] = a.As16()
+		}
 	}
 	return set{ids: ids, cum: cum, ips: ips, fam: f}
 }
@@ -217,14 +286,33 @@ func (z *zone) splitSubsets(ix *index, f int, period int64) {
 		}
 		return
 	}
-	shuffled := slices.Clone(all.ids)
+	// Shuffle positions, deal them out, then collect each subset in id
+	// order, which keeps it sorted without a sort.
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(i)
+	}
 	rng := rand.New(rand.NewPCG(subsetSeed(z.label, f, period)))
-	rng.Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	rng.Shuffle(n, func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
 	per := n / subsets
+	slot := make([]int8, n)
+	for i := range slot {
+		slot[i] = -1
+	}
+	for k := range subsets * per {
+		slot[pos[k]] = int8(k / per)
+	}
+	var parts [subsets][]int32
+	for i := range parts {
+		parts[i] = make([]int32, 0, per)
+	}
+	for i, id := range all.ids {
+		if sl := slot[i]; sl >= 0 {
+			parts[sl] = append(parts[sl], id)
+		}
+	}
 	for i := range subsets {
-		part := shuffled[i*per : (i+1)*per : (i+1)*per]
-		slices.Sort(part)
-		z.sub[i][f] = ix.newSet(part, f)
+		z.sub[i][f] = ix.newSet(parts[i], f)
 	}
 }
 
