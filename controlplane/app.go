@@ -15,8 +15,10 @@ import (
 	"github.com/oschwald/geoip2-golang/v2"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/mail"
 	"github.com/ntppool-ng/ntppool/controlplane/publish"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/scheduler"
@@ -39,14 +41,22 @@ type appConfig struct {
 	BaseURL      string
 	PoolZone     string
 	SecureCookie bool
+	SiteName     string
+	NewsDir      string
+	TermsFile    string
+	PrivacyFile  string
+	Mail         mail.Config // empty Host: messages go to the log
 
-	Score     score.Config
-	Assign    assign.Config
-	API       api.Config // probe settings; the rest is filled in here
-	Tick      time.Duration
-	Recheck   time.Duration
-	Debounce  time.Duration
-	CheckTime time.Duration // registration NTP check timeout
+	Score  score.Config
+	Assign assign.Config
+	Alert  alert.Config // alert emails and automatic removal (web jobs)
+	// ZoneCountsEvery is how often the daily zone counts are taken; 0: 4 h.
+	ZoneCountsEvery time.Duration
+	API             api.Config // probe settings; the rest is filled in here
+	Tick            time.Duration
+	Recheck         time.Duration
+	Debounce        time.Duration
+	CheckTime       time.Duration // registration NTP check timeout
 }
 
 // app is the wired control plane.

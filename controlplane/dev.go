@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
@@ -50,6 +51,10 @@ func fastRules(c *appConfig) {
 	a.MinPointsTesting, a.MinPointsActive = 3, 6
 	a.HealthWindow = 10 * time.Minute
 	c.Assign = a
+	// Alert thresholds stay in days; only the jobs run often.
+	c.Alert = alert.DefaultConfig()
+	c.Alert.CheckEvery, c.Alert.RemoveEvery = 30*time.Second, time.Minute
+	c.ZoneCountsEvery = time.Minute
 	c.API = api.Config{Samples: 3, Spacing: 200 * time.Millisecond, Timeout: time.Second, IdlePoll: 2 * time.Second}
 	c.Tick = time.Second
 	c.Recheck = 2 * time.Second

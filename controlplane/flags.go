@@ -120,4 +120,13 @@ const (
 	helpInsecure   = "skip verifying the etcd server's certificate (env NTPPOOL_ETCD_INSECURE_SKIP_VERIFY)"
 	helpMetrics    = "address of the Prometheus /metrics endpoint; empty: none (env NTPPOOL_METRICS_LISTEN)"
 	helpSecureCook = "mark session cookies Secure (HTTPS sites) (env NTPPOOL_SECURE_COOKIES)"
+	helpSiteName   = "name of the site in pages and emails (env NTPPOOL_SITE_NAME)"
+	helpNewsDir    = "folder of news as Markdown files named YYYY-MM-DD-slug.md; empty: no news (env NTPPOOL_NEWS_DIR)"
+	helpTerms      = "Markdown file replacing the built-in terms of service (env NTPPOOL_TERMS_FILE)"
+	helpPrivacy    = "Markdown file replacing the built-in privacy page (env NTPPOOL_PRIVACY_FILE)"
+	helpSMTPHost   = "SMTP relay host for emails; empty: emails are written to the log (env NTPPOOL_SMTP_HOST)"
+	helpSMTPPort   = "SMTP relay port (env NTPPOOL_SMTP_PORT)"
+	helpSMTPUser   = "SMTP user name; empty: no authentication (env NTPPOOL_SMTP_USER)"
+	helpSMTPPass   = "SMTP password (env NTPPOOL_SMTP_PASSWORD or the file in NTPPOOL_SMTP_PASSWORD_FILE)"
+	helpMailFrom   = "sender address of emails (env NTPPOOL_MAIL_FROM)"
 )

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
@@ -23,6 +24,7 @@ type common struct {
 	app                 appConfig
 	db                  string
 	ticketKey           string
+	smtpPassword        string
 	ntpPort             int
 	logLevel, logFormat string
 }
@@ -40,6 +42,15 @@ func addCommon(fs *flag.FlagSet, e *env, c *common, db string, allowPrivate bool
 	fs.StringVar(&c.app.PoolZone, "zone", e.str("NTPPOOL_ZONE", "pool.ntp.test"), helpPoolZone)
 	fs.BoolVar(&c.app.SecureCookie, "secure-cookies", e.boolean("NTPPOOL_SECURE_COOKIES", false), helpSecureCook)
 	fs.StringVar(&c.ticketKey, "ticket-key", "", helpTicketKey)
+	fs.StringVar(&c.app.SiteName, "site-name", e.str("NTPPOOL_SITE_NAME", "NTP Pool"), helpSiteName)
+	fs.StringVar(&c.app.NewsDir, "news-dir", e.str("NTPPOOL_NEWS_DIR", ""), helpNewsDir)
+	fs.StringVar(&c.app.TermsFile, "terms-file", e.str("NTPPOOL_TERMS_FILE", ""), helpTerms)
+	fs.StringVar(&c.app.PrivacyFile, "privacy-file", e.str("NTPPOOL_PRIVACY_FILE", ""), helpPrivacy)
+	fs.StringVar(&c.app.Mail.Host, "smtp-host", e.str("NTPPOOL_SMTP_HOST", ""), helpSMTPHost)
+	fs.IntVar(&c.app.Mail.Port, "smtp-port", e.integer("NTPPOOL_SMTP_PORT", 25), helpSMTPPort)
+	fs.StringVar(&c.app.Mail.User, "smtp-user", e.str("NTPPOOL_SMTP_USER", ""), helpSMTPUser)
+	fs.StringVar(&c.smtpPassword, "smtp-password", "", helpSMTPPass)
+	fs.StringVar(&c.app.Mail.From, "mail-from", e.str("NTPPOOL_MAIL_FROM", "pool@localhost"), helpMailFrom)
 	fs.StringVar(&c.logLevel, "log-level", e.str("NTPPOOL_LOG_LEVEL", "info"), helpLogLevel)
 	fs.StringVar(&c.logFormat, "log-format", e.str("NTPPOOL_LOG_FORMAT", "text"), helpLogFormat)
 }
@@ -60,6 +71,9 @@ func (c *common) finish() error {
 		}
 		c.app.TicketKey = []byte(key)
 	}
+	if c.app.Mail.Password, err = secret(c.smtpPassword, "NTPPOOL_SMTP_PASSWORD"); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -67,6 +81,7 @@ func (c *common) finish() error {
 func productionRules(c *appConfig) {
 	c.Score = score.DefaultConfig()
 	c.Assign = assign.DefaultConfig()
+	c.Alert = alert.DefaultConfig()
 	c.API = api.Config{}
 	c.Tick = 10 * time.Second
 	c.Recheck = 10 * time.Second

@@ -12,10 +12,17 @@ import (
 // automatic removal, zone counts) run only on the leader (app.run).
 func (a *app) mountWeb() error {
 	site, err := web.New(web.Config{
-		BaseURL:       a.cfg.BaseURL,
-		PoolZone:      a.cfg.PoolZone,
-		SecureCookies: a.cfg.SecureCookie,
-		Score:         a.cfg.Score,
+		SiteName:        a.cfg.SiteName,
+		BaseURL:         a.cfg.BaseURL,
+		NewsDir:         a.cfg.NewsDir,
+		TermsFile:       a.cfg.TermsFile,
+		PrivacyFile:     a.cfg.PrivacyFile,
+		Mail:            a.cfg.Mail,
+		Alert:           a.cfg.Alert,
+		ZoneCountsEvery: a.cfg.ZoneCountsEvery,
+		PoolZone:        a.cfg.PoolZone,
+		SecureCookies:   a.cfg.SecureCookie,
+		Score:           a.cfg.Score,
 	}, web.Deps{
 		Store:    a.st,
 		Registry: a.reg,
