@@ -193,7 +193,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.skipClockCheck, "skip-clock-check", envBool("NTPPOOL_MONITOR_SKIP_CLOCK_CHECK"), helpSkipClock)
 	fs.IntVar(&c.queueMax, "queue-max", envInt("NTPPOOL_MONITOR_QUEUE_MAX", 10000), helpQueueMax)
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("NTPPOOL_MONITOR_SHUTDOWN_TIMEOUT", 30*time.Second), helpShutdown)
-	fs.StringVar(&c.memLimit, "memory-limit", envStr("NTPPOOL_MONITOR_MEMORY_LIMIT", "0"), helpMemLimit)
+	fs.StringVar(&c.memLimit, "memory-limit", envStr("NTPPOOL_MONITOR_MEMORY_LIMIT", "18MiB"), helpMemLimit)
 	fs.StringVar(&c.logLevel, "log-level", envStr("NTPPOOL_MONITOR_LOG_LEVEL", "info"), helpLogLevel)
 	fs.StringVar(&c.logFormat, "log-format", envStr("NTPPOOL_MONITOR_LOG_FORMAT", "text"), helpLogFormat)
 	if err := fs.Parse(args); err != nil {
