@@ -15,8 +15,9 @@
 #   ROUNDS=7 DURATION=15 SERVERS=5000 bench/dns.sh
 #
 # Prints per run: rate (queries/s) and server CPU microseconds per query;
-# at the end ratio_file_noecs, ratio_hosts_noecs, then ratio_file and
-# ratio_hosts for the run with ECS (GeoIP included), the targets' figures.
+# at the end the medians of the per-round CPU ratios (cpu_ratio_*), then
+# ratio_file_noecs, ratio_hosts_noecs, and last ratio_file and ratio_hosts
+# for the run with ECS (GeoIP included): the targets' figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,26 +31,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 command -v dnsperf >/dev/null || { echo "dns.sh: dnsperf missing (scripts/install-test-deps)" >&2; exit 1; }
 command -v dig >/dev/null || { echo "dns.sh: dig missing (scripts/install-test-deps)" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-go build -o bin/coredns ./plugin/coredns
-go build -o "$work/poolgen" ./bench/poolgen
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# etcd with the generated pool, for the whole run.
-etcd_port=$(free_port)
-"$work/poolgen" -n "$SERVERS" -etcd-listen "127.0.0.1:$etcd_port" -etcd-dir "$work/etcd" >"$work/poolgen.out" 2>"$work/poolgen.err" &
-pids+=($!)
-for _ in $(seq 300); do grep -q "poolgen: ready" "$work/poolgen.out" && break; sleep 0.1; done
-grep -q "poolgen: ready" "$work/poolgen.out" || { cat "$work/poolgen.err" >&2; exit 1; }
+. bench/lib.sh
+start_pool "$SERVERS"
 
 # The query mix and the names the static servers must hold.
 names4=(pool.ntp.test 0.pool.ntp.test 1.pool.ntp.test 2.pool.ntp.test 3.pool.ntp.test
@@ -121,20 +104,29 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2]
 kinds=(ntppool file hosts)
 for ecs in 0 1; do
   label=$([ "$ecs" = 1 ] && echo "ecs" || echo "noecs")
-  : >"$work/ratios_file_$label"; : >"$work/ratios_hosts_$label"
+  : >"$work/ratios_file_$label"; : >"$work/ratios_hosts_$label"; : >"$work/cpu_file_$label"; : >"$work/cpu_hosts_$label"
   for r in $(seq "$ROUNDS"); do
-    declare -A rate=()
+    declare -A rate=() cpu=()
     for j in 0 1 2; do
       kind=${kinds[$(((j + r) % 3))]}
       read -r q cpu < <(run_one "$kind" "$ecs")
       rate[$kind]=$q
+      cpu[$kind]=$cpu
       echo "round $r $label $kind rate $q qps cpu_us_per_query $cpu"
     done
     awk -v a="${rate[ntppool]}" -v b="${rate[file]}" 'BEGIN { printf "%.4f\n", a / b }' >>"$work/ratios_file_$label"
     awk -v a="${rate[ntppool]}" -v b="${rate[hosts]}" 'BEGIN { printf "%.4f\n", a / b }' >>"$work/ratios_hosts_$label"
+    awk -v a="${cpu[ntppool]}" -v b="${cpu[file]}" 'BEGIN { printf "%.4f\n", b / a }' >>"$work/cpu_file_$label"
+    awk -v a="${cpu[ntppool]}" -v b="${cpu[hosts]}" 'BEGIN { printf "%.4f\n", b / a }' >>"$work/cpu_hosts_$label"
   done
 done
 
+# The same comparison by server CPU per query (file's / ntppool's), which a
+# busy machine disturbs less than the rate.
+for label in noecs ecs; do
+  printf 'cpu_ratio_file_%s %.2f\n' "$label" "$(median <"$work/cpu_file_$label")"
+  printf 'cpu_ratio_hosts_%s %.2f\n' "$label" "$(median <"$work/cpu_hosts_$label")"
+done
 printf 'ratio_file_noecs %.2f\n' "$(median <"$work/ratios_file_noecs")"
 printf 'ratio_hosts_noecs %.2f\n' "$(median <"$work/ratios_hosts_noecs")"
 printf 'ratio_file %.2f\n' "$(median <"$work/ratios_file_ecs")"

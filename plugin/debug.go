@@ -27,7 +27,10 @@ func (p *NTPPool) debugTXT(ix *index, qname string, w dns.ResponseWriter, ecs *d
 	}
 	targets := []string{}
 	if loc.country != nil {
-		targets = append(targets, loc.country.name(), loc.country.parent.name())
+		targets = append(targets, loc.country.name())
+		if c := loc.country.parent; c != nil {
+			targets = append(targets, c.name())
+		}
 		what := "source"
 		if loc.ecs {
 			what = "ecs"

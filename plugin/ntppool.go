@@ -61,10 +61,6 @@ func New(cfg Config) (*NTPPool, error) {
 // Name implements plugin.Handler.
 func (p *NTPPool) Name() string { return pluginName }
 
-// Ready implements ready.Readiness: true once an index is loaded, and it
-// stays true while the last index is served without etcd.
-func (p *NTPPool) Ready() bool { return p.idx.Load() != nil }
-
 // setIndex swaps ix in; queries that already loaded the old one finish on it.
 func (p *NTPPool) setIndex(ix *index) {
 	p.idx.Store(ix)

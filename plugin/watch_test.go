@@ -255,3 +255,30 @@ func TestTwoInstancesSameSubsets(t *testing.T) {
 	}
 	t.Logf("compared %d subset entries", compared)
 }
+
+// TestPeriodReshuffles: at each period boundary the subsets are dealt anew
+// and the SOA serial moves, without any etcd change.
+func TestPeriodReshuffles(t *testing.T) {
+	e, cli := startEtcd(t)
+	if err := poolgen.Write(context.Background(), cli, record.DefaultPrefix, poolgen.Generate(poolgen.Options{N: 500, Seed: 4}), nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Endpoints = []string{e.Endpoint()}
+	cfg.Period = 200 * time.Millisecond
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	t.Cleanup(func() { p.Stop() })
+	first := p.idx.Load()
+	eventually(t, 5*time.Second, "next period", func() bool { return p.idx.Load().period > first.period })
+	next := p.idx.Load()
+	if next.serial == first.serial {
+		t.Error("serial unchanged across periods")
+	}
+	if slices.Equal(ipsOf(first, first.zones["de"].sub[0][fam4]), ipsOf(next, next.zones["de"].sub[0][fam4])) {
+		t.Error("0.de unchanged across periods")
+	}
+}
