@@ -234,6 +234,35 @@ func TestRejections(t *testing.T) {
 	}
 }
 
+// A forged result with huge (finite) numbers is refused whole: stored, it
+// would overflow the score pages' rounding into +Inf.
+func TestRejectsHugeNumbers(t *testing.T) {
+	f := newFixture(t, 1, nil)
+	before := f.logRows(t)
+	for _, tc := range []struct {
+		name        string
+		offset, rtt float64
+	}{
+		{"huge offset", 1e300, 0.001},
+		{"huge negative offset", -1e300, 0.001},
+		{"huge rtt", 0, 1e300},
+	} {
+		res := good(f.work(t, "tok-a"), tc.offset)
+		res.Results[0].RTT = &tc.rtt
+		if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", res); code != 400 {
+			t.Errorf("%s: status %d (%s), want 400", tc.name, code, body)
+		}
+	}
+	if after := f.logRows(t); after != before {
+		t.Fatalf("refused batches stored %d rows", after-before)
+	}
+	// An offset of years (a server whose clock is far off) is still a result.
+	res := good(f.work(t, "tok-a"), -3e9)
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", res); code != 200 {
+		t.Fatalf("offset of -3e9 s: status %d (%s), want 200", code, body)
+	}
+}
+
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestReplayAndOlderBatch(t *testing.T) {

@@ -91,6 +91,15 @@ func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Res
 	return ack, nil
 }
 
+// Bounds of a result's numbers. Beyond them a value is a forgery or a bug,
+// and storing it would overflow the score pages' arithmetic (a rounded
+// 1e300 is +Inf, which JSON cannot carry). An NTP era is 2^32 seconds, so
+// no real clock is further off; no probe waits an hour for its answer.
+const (
+	maxOffset float64 = 1 << 32 // seconds
+	maxRTT    float64 = 3600    // seconds
+)
+
 // validate refuses a batch that can never be stored, before any write.
 func (s *Server) validate(m store.Monitor, res monitorapi.Results) error {
 	bad := func(format string, a ...any) error { return refuse(http.StatusBadRequest, fmt.Sprintf(format, a...)) }
@@ -111,10 +120,10 @@ func (s *Server) validate(m store.Monitor, res monitorapi.Results) error {
 			return bad("result %d: %s twice in one batch", i, r.IP)
 		case r.Time.IsZero() || r.Time.After(future):
 			return bad("result %d: ts missing or in the future", i)
-		case r.Offset != nil && (math.IsNaN(*r.Offset) || math.IsInf(*r.Offset, 0)):
-			return bad("result %d: offset is not a number", i)
-		case r.RTT != nil && (math.IsNaN(*r.RTT) || math.IsInf(*r.RTT, 0) || *r.RTT < 0):
-			return bad("result %d: rtt is not a non-negative number", i)
+		case r.Offset != nil && !(math.Abs(*r.Offset) <= maxOffset):
+			return bad("result %d: offset is not a number of seconds within %g", i, maxOffset)
+		case r.RTT != nil && !(*r.RTT >= 0 && *r.RTT <= maxRTT):
+			return bad("result %d: rtt is not a number of seconds from 0 to %g", i, maxRTT)
 		case r.Stratum < 0 || r.Stratum > 255 || r.Leap < 0 || r.Leap > 3:
 			return bad("result %d: stratum or leap out of range", i)
 		case len(r.Error) > 1024 || len(r.RefID) > 64 || len(r.KissCode) > 8:
