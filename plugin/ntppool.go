@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/plugin"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // NTPPool is the plugin: configuration, the current index and the watcher
@@ -30,6 +31,9 @@ type NTPPool struct {
 	geo      *geoDB
 	rng      randSource
 	hostname string
+
+	// afterLoad, when set by a test, runs between a load and its watch.
+	afterLoad func(*clientv3.Client)
 
 	loaded   chan struct{} // closed when the first index is in
 	loadOnce sync.Once

@@ -214,6 +214,9 @@ func (p *NTPPool) sync(ctx context.Context, cli *clientv3.Client, loaded func())
 	}
 	p.setIndex(st.build(time.Now(), p.cfg.Period))
 	loaded()
+	if p.afterLoad != nil {
+		p.afterLoad(cli)
+	}
 
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()

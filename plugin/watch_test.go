@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,4 +282,71 @@ func TestPeriodReshuffles(t *testing.T) {
 	if slices.Equal(ipsOf(first, first.zones["de"].sub[0][fam4]), ipsOf(next, next.zones["de"].sub[0][fam4])) {
 		t.Error("0.de unchanged across periods")
 	}
+}
+
+// TestCompactionResyncs: when the revision to watch from has been
+// compacted away, the plugin reads everything again and misses nothing.
+func TestCompactionResyncs(t *testing.T) {
+	e, cli := startEtcd(t)
+	putServer(t, cli, srv("198.51.100.10", 1000, "uk"))
+	cfg := testConfig()
+	cfg.Endpoints = []string{e.Endpoint()}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.rng = seeded()
+	var once sync.Once
+	p.afterLoad = func(c *clientv3.Client) {
+		once.Do(func() {
+			// A write the watch would have to replay, then compact it away.
+			putServer(t, cli, srv("198.51.100.11", 1000, "uk"))
+			resp, err := cli.Put(context.Background(), "/unrelated", "x")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := cli.Compact(context.Background(), resp.Header.Revision); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	before := testutil.ToFloat64(etcdErrors.WithLabelValues("watch"))
+	p.Start()
+	t.Cleanup(func() { p.Stop() })
+	eventually(t, 10*time.Second, "server written before the compaction", func() bool {
+		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
+	})
+	if testutil.ToFloat64(etcdErrors.WithLabelValues("watch")) <= before {
+		t.Error("the compacted watch was not counted")
+	}
+}
+
+// TestConcurrentQueriesDuringSwaps: queries run while indexes are swapped
+// (run with -race).
+func TestConcurrentQueriesDuringSwaps(t *testing.T) {
+	p := newStaticPool(t, testConfig(), testServers(), testVendors())
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m := serve(t, p, ecsMsg("pool.ntp.test.", dns.TypeA, "89.160.20.128/25"), clientUS)
+				if len(m.Msg.Answer) == 0 {
+					t.Error("empty answer during swaps")
+					return
+				}
+			}
+		})
+	}
+	for i := range 200 {
+		p.setIndex(buildIndex(testServers(), testVendors(), int64(i), 1))
+	}
+	close(stop)
+	wg.Wait()
 }
