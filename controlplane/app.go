@@ -120,15 +120,11 @@ func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.C
 // storedTicketKey returns the ticket key kept in the database, creating it
 // on first use, so every instance on one database signs alike.
 func storedTicketKey(ctx context.Context, st *store.Store) ([]byte, error) {
-	v, err := st.Setting(ctx, ticketKeySetting)
-	if errors.Is(err, store.ErrNotFound) {
-		b := make([]byte, 32)
-		rand.Read(b)
-		v = hex.EncodeToString(b)
-		if err := st.SetSetting(ctx, ticketKeySetting, v); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+	b := make([]byte, 32)
+	rand.Read(b)
+	// Only the first instance's key is stored; the others adopt it.
+	v, err := st.InitSetting(ctx, ticketKeySetting, hex.EncodeToString(b))
+	if err != nil {
 		return nil, err
 	}
 	return hex.DecodeString(v)
