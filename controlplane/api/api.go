@@ -9,7 +9,8 @@
 // checked whole before anything is stored (size, fields, every ticket), a
 // batch already committed answers its old Ack with Duplicate set, a batch id
 // below the monitor's newest is refused with 409, and the Ack is written
-// only after the commit returned. After each commit the servers whose
+// only after the commit returned. An empty batch (no ticket vouches for its
+// id) is acknowledged and not recorded. After each commit the servers whose
 // overall score changed are handed to Config.OnScores (the publisher).
 //
 // # Usage

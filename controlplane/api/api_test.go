@@ -291,6 +291,24 @@ func TestReplayAndOlderBatch(t *testing.T) {
 	}
 }
 
+// An empty batch carries no ticket, so its id is unchecked: it must not
+// become the monitor's newest, or every real batch after it is "older".
+func TestEmptyBatchWithMadeUpIDDoesNotBlockRealBatches(t *testing.T) {
+	f := newFixture(t, 2, nil)
+	empty := monitorapi.Results{BatchID: strings.Repeat("z", 64), Results: []monitorapi.Result{}}
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", empty); code != 200 {
+		t.Fatalf("empty batch: %d %s, want 200", code, body)
+	}
+	w := f.work(t, "tok-a")
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", good(w, 0.001)); code != 200 {
+		t.Fatalf("real batch after an empty one with a made-up id: %d %s, want 200", code, body)
+	}
+	m, err := f.st.Monitor(context.Background(), f.mons["a"].ID)
+	if err != nil || m.LastBatchID != w.BatchID {
+		t.Fatalf("newest batch %q (%v), want %q", m.LastBatchID, err, w.BatchID)
+	}
+}
+
 func TestWorkRespectsIntervalsAndRescoreGap(t *testing.T) {
 	now := time.Now()
 	f := newFixture(t, 2, func(c *Config) {
