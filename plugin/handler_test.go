@@ -149,6 +149,15 @@ func ecsMsg(name string, qtype uint16, subnet string) *dns.Msg {
 
 func replyScope(t *testing.T, m *dns.Msg) (uint8, bool) {
 	t.Helper()
+	// Read the reply as a client would, from the wire.
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		t.Fatal(err)
+	}
 	if opt := m.IsEdns0(); opt != nil {
 		for _, o := range opt.Option {
 			if e, ok := o.(*dns.EDNS0_SUBNET); ok {
