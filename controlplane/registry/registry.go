@@ -218,11 +218,21 @@ func (r *Registry) Register(ctx context.Context, accountID int64, in Input) (sto
 	s := store.Server{IP: ip, AccountID: accountID, Netspeed: speed, Country: r.country(ip),
 		CountryOverride: override, Stratum: stratum, InPool: true, CreatedAt: now}
 	err = r.st.InTx(ctx, func(tx *store.Tx) error {
-		if old.ID != 0 {
-			if err := tx.DeleteServerNow(ctx, old.ID, now); err != nil {
+		// Read the address again: during the NTP check its owner may have
+		// cancelled the deletion, and that server must stay.
+		cur, err := tx.ServerByIP(ctx, ip)
+		switch {
+		case err == nil && cur.DeletionOn.IsZero():
+			return fieldErr(FieldAddress, CodeRegistered, "%s is already in the pool", ip)
+		case err == nil:
+			if err := tx.DeleteServerNow(ctx, cur.ID, now); err != nil {
 				return err
 			}
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return err
 		}
+		old = cur
 		id, err := tx.CreateServer(ctx, s)
 		if errors.Is(err, store.ErrConflict) {
 			return fieldErr(FieldAddress, CodeRegistered, "%s is already in the pool", ip)

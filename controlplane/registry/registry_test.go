@@ -167,3 +167,29 @@ func TestRegisterIPv6(t *testing.T) {
 	_, err = New(st, Config{}).Register(ctx, 0, Input{Address: "::ffff:10.0.0.1"})
 	wantField(t, err, FieldAddress, CodeNotPublic)
 }
+
+// The owner may cancel a scheduled deletion while someone else's
+// registration of the address waits for its NTP check: the registration is
+// then refused, and the owner's server stays.
+func TestReRegisterRefusedWhenDeletionCancelledDuringCheck(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	ip := netip.MustParseAddr("127.0.0.30")
+	owner, _ := st.CreateAccount(ctx, "owner")
+	other, _ := st.CreateAccount(ctx, "other")
+	id, err := st.CreateServer(ctx, store.Server{IP: ip, AccountID: owner, Netspeed: 1000, InPool: true,
+		DeletionOn: time.Now().Add(5 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(st, Config{AllowPrivate: true, Check: func(ctx context.Context, _ netip.Addr) (int, error) {
+		// The owner cancels the deletion meanwhile.
+		return 2, st.SetServerDeletion(ctx, owner, id, time.Time{})
+	}})
+	_, err = r.Register(ctx, other, Input{Address: ip.String()})
+	wantField(t, err, FieldAddress, CodeRegistered)
+	s, err := st.ServerByIP(ctx, ip)
+	if err != nil || s.ID != id || s.AccountID != owner {
+		t.Fatalf("live server at %s: %+v %v, want the owner's server %d", ip, s, err, id)
+	}
+}
