@@ -50,6 +50,10 @@ func TestScoreChangeToEtcdUnderIngestLoad(t *testing.T) {
 
 	lctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	// A failed poll ends the test early: stop the load before it returns,
+	// or a late t.Errorf panics the whole test binary.
+	defer wg.Wait()
+	defer stop()
 	var results atomic.Int64
 	for _, m := range mons {
 		wg.Go(func() {
