@@ -59,6 +59,20 @@ func TestLogInRejections(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/manage" {
 		t.Errorf("next=//evil: %d to %q", r.StatusCode, r.Header.Get("Location"))
 	}
+	// Browsers drop tabs and line breaks from a Location, so "/<tab>/evil"
+	// is "//evil" to them.
+	r = c.post("/login", url.Values{"email": {"a@example.test"}, "password": {"correct horse battery"}, "next": {"/\t/evil.example/x"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/manage" {
+		t.Errorf("next=/<tab>/evil: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	for _, next := range []string{"/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\x00x", "/\\evil.example", "https://evil.example", "//evil.example"} {
+		if got := localPath(next, "/manage"); got != "/manage" {
+			t.Errorf("localPath(%q) = %q, want the fallback", next, got)
+		}
+	}
+	if got := localPath("/manage/account?x=1", ""); got != "/manage/account?x=1" {
+		t.Errorf("localPath of a local path = %q", got)
+	}
 	// Manage pages send anonymous browsers to log in.
 	r = s.client().get("/manage/servers/1")
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login?next=") {

@@ -88,9 +88,11 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 // localPath keeps a redirect target on this site: a path, never "//host"
-// or a scheme.
+// or a scheme. Control characters are refused too: browsers drop tabs and
+// line breaks from a Location, so "/<tab>/host" would be "//host" to them.
 func localPath(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fallback
 	}
 	return next
