@@ -263,6 +263,27 @@ func TestRejectsHugeNumbers(t *testing.T) {
 	}
 }
 
+// A result stamped long before its batch was handed out is refused: the
+// overall score counts its time window back from that stamp.
+func TestRejectsResultOlderThanItsBatch(t *testing.T) {
+	f := newFixture(t, 2, nil)
+	before := f.logRows(t)
+	res := good(f.work(t, "tok-a"), 0.001)
+	res.Results[1].Time = time.Now().Add(-2 * time.Hour)
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", res); code != 400 {
+		t.Fatalf("backdated result: status %d (%s), want 400", code, body)
+	}
+	if after := f.logRows(t); after != before {
+		t.Fatalf("refused batch stored %d rows", after-before)
+	}
+	// A few seconds of clock difference is fine.
+	res = good(f.work(t, "tok-a"), 0.001)
+	res.Results[0].Time = time.Now().Add(-5 * time.Second)
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", res); code != 200 {
+		t.Fatalf("result 5 s before the handout: status %d (%s), want 200", code, body)
+	}
+}
+
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestReplayAndOlderBatch(t *testing.T) {

@@ -117,6 +117,10 @@ func (s *Server) validate(m store.Monitor, res monitorapi.Results) error {
 			fmt.Sprintf("%d results in one batch, at most %d", len(res.Results), s.cfg.BatchMax))
 	}
 	future := s.cfg.Now().Add(s.cfg.MaxFuture)
+	// No probe finishes before its batch was handed out: an earlier stamp
+	// would score the server with its time window counted back from a
+	// moment long gone. The same slack as for the future allows for clocks.
+	past := batchTime(res.BatchID).Add(-s.cfg.MaxFuture)
 	seen := make(map[netip.Addr]bool, len(res.Results))
 	for i, r := range res.Results {
 		switch {
@@ -126,6 +130,8 @@ func (s *Server) validate(m store.Monitor, res monitorapi.Results) error {
 			return bad("result %d: %s twice in one batch", i, r.IP)
 		case r.Time.IsZero() || r.Time.After(future):
 			return bad("result %d: ts missing or in the future", i)
+		case r.Time.Before(past):
+			return bad("result %d: ts before the batch was handed out", i)
 		case r.Offset != nil && !(math.Abs(*r.Offset) <= maxOffset):
 			return bad("result %d: offset is not a number of seconds within %g", i, maxOffset)
 		case r.RTT != nil && !(*r.RTT >= 0 && *r.RTT <= maxRTT):

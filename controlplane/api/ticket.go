@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -41,4 +42,18 @@ func newBatchID(now time.Time) string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%016x%x", uint64(now.UnixNano()), b)
+}
+
+// batchTime is when a batch id of newBatchID was made; the zero time for
+// an id of another form (a test's or a tool's), which then bounds nothing.
+// Only ids that tickets vouch for reach the store, so it cannot be forged.
+func batchTime(batchID string) time.Time {
+	if len(batchID) < 16 {
+		return time.Time{}
+	}
+	ns, err := strconv.ParseUint(batchID[:16], 16, 64)
+	if err != nil || ns > math.MaxInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(ns))
 }
