@@ -46,28 +46,23 @@ func (st *poolState) apply(kv *mvccpb.KeyValue, deleted bool) {
 	kind, id := record.ParseKey(st.prefix, string(kv.Key))
 	switch kind {
 	case record.KindServer:
-		delete(st.servers, id)
-		if deleted {
-			return
-		}
-		s, err := record.DecodeServer(string(kv.Key), kv.Value)
-		if err != nil {
-			skipped(err)
-			return
-		}
-		st.servers[id] = s
+		applyValue(st.servers, id, kv, deleted, record.DecodeServer)
 	case record.KindVendor:
-		delete(st.vendors, id)
-		if deleted {
-			return
-		}
-		v, err := record.DecodeVendor(string(kv.Key), kv.Value)
-		if err != nil {
-			skipped(err)
-			return
-		}
-		st.vendors[id] = v
+		applyValue(st.vendors, id, kv, deleted, record.DecodeVendor)
 	}
+}
+
+func applyValue[T any](m map[string]T, id string, kv *mvccpb.KeyValue, deleted bool, decode func(string, []byte) (T, error)) {
+	delete(m, id)
+	if deleted {
+		return
+	}
+	v, err := decode(string(kv.Key), kv.Value)
+	if err != nil {
+		skipped(err)
+		return
+	}
+	m[id] = v
 }
 
 func skipped(err error) {

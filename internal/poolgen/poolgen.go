@@ -145,28 +145,26 @@ func Write(ctx context.Context, cli *clientv3.Client, prefix string, servers []r
 		ops = ops[:0]
 		return nil
 	}
+	put := func(key string, val []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("poolgen: encode %s: %w", key, err)
+		}
+		ops = append(ops, clientv3.OpPut(key, string(val)))
+		if len(ops) == maxTxnOps {
+			return flush()
+		}
+		return nil
+	}
 	for _, s := range servers {
 		val, err := record.EncodeServer(s)
-		if err != nil {
-			return fmt.Errorf("poolgen: encode %s: %w", s.IP, err)
-		}
-		ops = append(ops, clientv3.OpPut(record.ServerKey(prefix, s.IP), string(val)))
-		if len(ops) == maxTxnOps {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := put(record.ServerKey(prefix, s.IP), val, err); err != nil {
+			return err
 		}
 	}
 	for _, v := range vendors {
 		val, err := record.EncodeVendor(v)
-		if err != nil {
-			return fmt.Errorf("poolgen: encode vendor %s: %w", v.Name, err)
-		}
-		ops = append(ops, clientv3.OpPut(record.VendorKey(prefix, v.Name), string(val)))
-		if len(ops) == maxTxnOps {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := put(record.VendorKey(prefix, v.Name), val, err); err != nil {
+			return err
 		}
 	}
 	return flush()
