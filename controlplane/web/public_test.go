@@ -326,3 +326,24 @@ func TestScorePageRendersGraphs(t *testing.T) {
 	}
 	c.get("/scores?ip=nonsense").want(t, http.StatusBadRequest)
 }
+
+// History stored with huge values (before the monitor API bounded them)
+// still gives a JSON answer: rounding must not turn them into +Inf.
+func TestScoresJSONWithHugeStoredValues(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil)
+	srv, mid := seedServer(t, s.st, 0, "192.0.2.77", 1)
+	off, rtt := 1e300, 1e300
+	if err := s.st.AddLogScore(context.Background(), store.LogScore{ServerID: srv.ID, MonitorID: mid, Time: time.Now(),
+		Step: 1, Score: 1e300, Offset: &off, RTT: &rtt}); err != nil {
+		t.Fatal(err)
+	}
+	r := s.client().get("/scores/192.0.2.77/json?monitor=*")
+	r.want(t, http.StatusOK)
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.body), &out); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	s.client().get("/scores/192.0.2.77").want(t, http.StatusOK)
+	s.client().get("/scores/192.0.2.77/log?monitor=*").want(t, http.StatusOK)
+}

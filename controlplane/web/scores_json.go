@@ -98,9 +98,15 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// round rounds v to places decimals. A value too large to scale (1e300)
+// has no decimals worth rounding and is kept: scaled, it would be +Inf,
+// which JSON cannot carry.
 func round(v float64, places int) float64 {
 	p := math.Pow(10, float64(places))
-	return math.Round(v*p) / p
+	if r := math.Round(v*p) / p; !math.IsInf(r, 0) {
+		return r
+	}
+	return v
 }
 
 func ptr[T any](v T) *T { return &v }
