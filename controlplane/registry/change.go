@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"time"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
 // DeletionMinAhead is the soonest a deletion may be scheduled: the pool's
@@ -48,8 +50,22 @@ func (r *Registry) ScheduleDeletion(ctx context.Context, accountID, serverID int
 	return nil
 }
 
-// CancelDeletion keeps the server.
+// CancelDeletion keeps the server, until its deletion date: after it the
+// server waits only for the next cleanup to be deleted.
 func (r *Registry) CancelDeletion(ctx context.Context, accountID, serverID int64) error {
+	var s store.Server
+	var err error
+	if accountID == 0 {
+		s, err = r.st.Server(ctx, serverID)
+	} else {
+		s, err = r.st.AccountServer(ctx, accountID, serverID)
+	}
+	if err != nil {
+		return err
+	}
+	if !s.DeletionOn.IsZero() && !s.DeletionOn.After(r.cfg.Now()) {
+		return fieldErr(FieldDeletion, CodeInvalid, "the deletion date has passed; add the server again instead")
+	}
 	if err := r.st.SetServerDeletion(ctx, accountID, serverID, time.Time{}); err != nil {
 		return err
 	}

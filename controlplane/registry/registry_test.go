@@ -193,3 +193,33 @@ func TestReRegisterRefusedWhenDeletionCancelledDuringCheck(t *testing.T) {
 		t.Fatalf("live server at %s: %+v %v, want the owner's server %d", ip, s, err, id)
 	}
 }
+
+// A deletion can be cancelled until its date, not after it (the server
+// waits only for the next cleanup to be deleted).
+func TestCancelDeletionRefusedAfterTheDate(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	owner, _ := st.CreateAccount(ctx, "owner")
+	now := time.Now()
+	past, err := st.CreateServer(ctx, store.Server{IP: netip.MustParseAddr("127.0.0.31"), AccountID: owner, Netspeed: 1000,
+		InPool: true, DeletionOn: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead, err := st.CreateServer(ctx, store.Server{IP: netip.MustParseAddr("127.0.0.32"), AccountID: owner, Netspeed: 1000,
+		InPool: true, DeletionOn: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(st, Config{AllowPrivate: true, Now: func() time.Time { return now }})
+	wantField(t, r.CancelDeletion(ctx, owner, past), FieldDeletion, CodeInvalid)
+	if s, _ := st.Server(ctx, past); s.DeletionOn.IsZero() {
+		t.Fatal("a deletion whose date has passed was cancelled")
+	}
+	if err := r.CancelDeletion(ctx, owner, ahead); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Server(ctx, ahead); !s.DeletionOn.IsZero() {
+		t.Fatal("a deletion ahead was not cancelled")
+	}
+}
