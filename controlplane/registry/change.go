@@ -43,6 +43,9 @@ func (r *Registry) ScheduleDeletion(ctx context.Context, accountID, serverID int
 	if on.Before(r.cfg.Now().Add(DeletionMinAhead)) {
 		return fieldErr(FieldDeletion, CodeInvalid, "the deletion date must be at least a day ahead")
 	}
+	if err := r.deletionNotPassed(ctx, accountID, serverID); err != nil {
+		return err
+	}
 	if err := r.st.SetServerDeletion(ctx, accountID, serverID, on); err != nil {
 		return err
 	}
@@ -50,9 +53,22 @@ func (r *Registry) ScheduleDeletion(ctx context.Context, accountID, serverID int
 	return nil
 }
 
-// CancelDeletion keeps the server, until its deletion date: after it the
-// server waits only for the next cleanup to be deleted.
+// CancelDeletion keeps the server, until its deletion date.
 func (r *Registry) CancelDeletion(ctx context.Context, accountID, serverID int64) error {
+	if err := r.deletionNotPassed(ctx, accountID, serverID); err != nil {
+		return err
+	}
+	if err := r.st.SetServerDeletion(ctx, accountID, serverID, time.Time{}); err != nil {
+		return err
+	}
+	r.cfg.OnChange(serverID)
+	return nil
+}
+
+// deletionNotPassed refuses to change the deletion of a server whose date
+// has passed: it only waits for the next cleanup to be deleted, and a new
+// or cancelled date would bring it back.
+func (r *Registry) deletionNotPassed(ctx context.Context, accountID, serverID int64) error {
 	var s store.Server
 	var err error
 	if accountID == 0 {
@@ -66,9 +82,5 @@ func (r *Registry) CancelDeletion(ctx context.Context, accountID, serverID int64
 	if !s.DeletionOn.IsZero() && !s.DeletionOn.After(r.cfg.Now()) {
 		return fieldErr(FieldDeletion, CodeInvalid, "the deletion date has passed; add the server again instead")
 	}
-	if err := r.st.SetServerDeletion(ctx, accountID, serverID, time.Time{}); err != nil {
-		return err
-	}
-	r.cfg.OnChange(serverID)
 	return nil
 }

@@ -194,7 +194,7 @@ func TestReRegisterRefusedWhenDeletionCancelledDuringCheck(t *testing.T) {
 	}
 }
 
-// A deletion can be cancelled until its date, not after it (the server
+// A deletion can be cancelled or moved until its date, not after it (the server
 // waits only for the next cleanup to be deleted).
 func TestCancelDeletionRefusedAfterTheDate(t *testing.T) {
 	ctx := context.Background()
@@ -213,6 +213,7 @@ func TestCancelDeletionRefusedAfterTheDate(t *testing.T) {
 	}
 	r := New(st, Config{AllowPrivate: true, Now: func() time.Time { return now }})
 	wantField(t, r.CancelDeletion(ctx, owner, past), FieldDeletion, CodeInvalid)
+	wantField(t, r.ScheduleDeletion(ctx, owner, past, now.Add(10*24*time.Hour)), FieldDeletion, CodeInvalid)
 	if s, _ := st.Server(ctx, past); s.DeletionOn.IsZero() {
 		t.Fatal("a deletion whose date has passed was cancelled")
 	}
