@@ -23,6 +23,7 @@ test: deps
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./record -run '^$$' -fuzz FuzzDecodeServer -fuzztime $(FUZZTIME)
+	$(GO) test ./plugin -run '^$$' -fuzz FuzzServeDNS -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...

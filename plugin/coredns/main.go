@@ -1,5 +1,5 @@
-// Command coredns is CoreDNS with every standard plugin plus ntppool, placed
-// just before file in the plugin order (as the plugin.cfg line
+// Command coredns is CoreDNS with the standard plugins (plugins.go says
+// which) plus ntppool, placed just before file in the plugin order (as the plugin.cfg line
 // "ntppool:github.com/ntppool-ng/ntppool/plugin" above "file:file" would).
 package main
 
@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/coredns/coredns/core/dnsserver"
-	_ "github.com/coredns/coredns/core/plugin" // every standard plugin
 	"github.com/coredns/coredns/coremain"
 
 	_ "github.com/ntppool-ng/ntppool/plugin" // registers ntppool
