@@ -123,7 +123,9 @@ func (s *Server) refreshCensus() {
 	if !s.rebuilding.CompareAndSwap(false, true) {
 		return
 	}
+	s.bgMu.Lock()
 	s.bg.Add(1)
+	s.bgMu.Unlock()
 	go func() {
 		defer s.bg.Done()
 		defer s.rebuilding.Store(false)

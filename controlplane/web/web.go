@@ -154,8 +154,11 @@ type Server struct {
 	countMu    sync.Mutex  // one first census build at a time
 	rebuilding atomic.Bool // a background census rebuild is running
 	bg         sync.WaitGroup
-	news       newsCache
-	handler    http.Handler
+	// bgMu orders bg.Add (page requests) against bg.Wait (Run ending): a
+	// WaitGroup must not get an Add while a Wait on a zero count is under way.
+	bgMu    sync.Mutex
+	news    newsCache
+	handler http.Handler
 }
 
 // ErrConfig reports a configuration New cannot work with.
@@ -212,7 +215,9 @@ func (s *Server) Run(ctx context.Context) error {
 		})
 	})
 	wg.Wait()
+	s.bgMu.Lock()
 	s.bg.Wait()
+	s.bgMu.Unlock()
 	return nil
 }
 
