@@ -94,6 +94,13 @@ func parse(fs *flag.FlagSet, e *env, args []string, nargs int) error {
 	return nil
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // Help texts kept as constants, one place to word them.
 const (
 	helpDB         = "SQLite database file, or a full modernc.org/sqlite DSN (env NTPPOOL_DB)"
@@ -119,7 +126,7 @@ const (
 	helpElection   = "etcd key prefix of the leader election, outside -prefix (env NTPPOOL_ELECTION_PREFIX)"
 	helpInsecure   = "skip verifying the etcd server's certificate (env NTPPOOL_ETCD_INSECURE_SKIP_VERIFY)"
 	helpMetrics    = "address of the Prometheus /metrics endpoint; empty: none (env NTPPOOL_METRICS_LISTEN)"
-	helpSecureCook = "mark session cookies Secure (HTTPS sites) (env NTPPOOL_SECURE_COOKIES)"
+	helpSecureCook = "mark session cookies Secure; default on when -base-url is https:// (env NTPPOOL_SECURE_COOKIES)"
 	helpSiteName   = "name of the site in pages and emails (env NTPPOOL_SITE_NAME)"
 	helpNewsDir    = "folder of news as Markdown files named YYYY-MM-DD-slug.md; empty: no news (env NTPPOOL_NEWS_DIR)"
 	helpTerms      = "Markdown file replacing the built-in terms of service (env NTPPOOL_TERMS_FILE)"

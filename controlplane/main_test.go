@@ -103,3 +103,15 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("servers list: %q %v", out, err)
 	}
 }
+
+func TestFlagSetSeesOnlyGivenFlags(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.Bool("secure-cookies", false, "")
+	fs.String("base-url", "", "")
+	if err := fs.Parse([]string{"-base-url", "https://pool.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if flagSet(fs, "secure-cookies") || !flagSet(fs, "base-url") {
+		t.Error("flagSet reports the wrong flags as given")
+	}
+}

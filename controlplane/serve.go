@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -110,6 +111,10 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	metrics := fs.String("metrics-listen", e.str("NTPPOOL_METRICS_LISTEN", "127.0.0.1:9125"), helpMetrics)
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
+	}
+	// An HTTPS site gets Secure cookies unless told otherwise.
+	if !flagSet(fs, "secure-cookies") && os.Getenv("NTPPOOL_SECURE_COOKIES") == "" {
+		c.app.SecureCookie = strings.HasPrefix(c.app.BaseURL, "https://")
 	}
 	if err := c.finish(); err != nil {
 		return err
