@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -43,7 +44,7 @@ func startDev(t *testing.T, data string, ntpPort int) (string, func()) {
 		done <- run(ctx, []string{"dev", "-data", data, "-listen", "127.0.0.1:0", "-etcd-listen", "", "-etcd-peer", "",
 			"-monitor-bin", "", "-coredns-bin", "", "-ntp-port", strconv.Itoa(ntpPort), "-demo-servers", "2"}, &out, &errOut)
 	}()
-	waitUntil(t, 30*time.Second, "dev banner", func() bool {
+	wait.For(t, 30*time.Second, "dev banner", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("dev exited: %v\n%s", err, errOut.String())

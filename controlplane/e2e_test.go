@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -46,18 +47,6 @@ func testRules(c *appConfig) {
 	a.MinRescore = 0
 	c.API.Samples, c.API.Spacing, c.API.Timeout, c.API.IdlePoll = 1, 0, 300*time.Millisecond, 100*time.Millisecond
 	c.Tick, c.Recheck = 200*time.Millisecond, time.Second
-}
-
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
-	}
-	return time.Since(start)
 }
 
 func published(t *testing.T, cli *clientv3.Client, ip netip.Addr) bool {
@@ -133,13 +122,13 @@ func TestEndToEndScoreRisesAndFalls(t *testing.T) {
 	}()
 	defer func() { pcancel(); <-pdone }()
 
-	in := waitUntil(t, 30*time.Second, "both servers published", func() bool {
+	in := wait.For(t, 30*time.Second, "both servers published", func() bool {
 		return published(t, cli, chronyIP) && published(t, cli, fakeIP)
 	})
 	t.Logf("registration to etcd: %v", in)
 
 	fake.SetConfig(ntpserver.Config{Offset: time.Second})
-	out := waitUntil(t, 15*time.Second, "server 1 s off leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	out := wait.For(t, 15*time.Second, "server 1 s off leaves etcd", func() bool { return !published(t, cli, fakeIP) })
 	t.Logf("1 s offset to removal from etcd: %v", out)
 	if !published(t, cli, chronyIP) {
 		t.Fatal("chrony left etcd too")
@@ -149,13 +138,13 @@ func TestEndToEndScoreRisesAndFalls(t *testing.T) {
 		t.Fatalf("score %v after the fault, want below 10", s.Score)
 	}
 	fake.SetConfig(ntpserver.Config{})
-	waitUntil(t, 30*time.Second, "recovered server back in etcd", func() bool { return published(t, cli, fakeIP) })
+	wait.For(t, 30*time.Second, "recovered server back in etcd", func() bool { return published(t, cli, fakeIP) })
 	fake.SetConfig(ntpserver.Config{KissCode: "RATE"})
-	waitUntil(t, 15*time.Second, "KoD RATE server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	wait.For(t, 15*time.Second, "KoD RATE server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
 	fake.SetConfig(ntpserver.Config{})
-	waitUntil(t, 30*time.Second, "recovered again", func() bool { return published(t, cli, fakeIP) })
+	wait.For(t, 30*time.Second, "recovered again", func() bool { return published(t, cli, fakeIP) })
 	fake.SetConfig(ntpserver.Config{Silent: true})
-	waitUntil(t, 15*time.Second, "silent server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
+	wait.For(t, 15*time.Second, "silent server leaves etcd", func() bool { return !published(t, cli, fakeIP) })
 	if !published(t, cli, chronyIP) {
 		t.Fatal("chrony left etcd")
 	}

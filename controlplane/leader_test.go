@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func TestTwoInstancesOneLeaderTakesOver(t *testing.T) {
 	a := startServe(t, db, etcd.Endpoint(), freePort(t))
 	b := startServe(t, db, etcd.Endpoint(), freePort(t))
 	byPID := map[int]string{a.Process.Pid: "a", b.Process.Pid: "b"}
-	waitUntil(t, 15*time.Second, "a leader elected", func() bool { return byPID[leaderPID(t, cli)] != "" })
+	wait.For(t, 15*time.Second, "a leader elected", func() bool { return byPID[leaderPID(t, cli)] != "" })
 	first := leaderPID(t, cli)
 	leader, other := a, b
 	if first == b.Process.Pid {
@@ -59,10 +60,10 @@ func TestTwoInstancesOneLeaderTakesOver(t *testing.T) {
 	leader.Process.Signal(syscall.SIGKILL)
 	leader.Wait()
 	killed := time.Now()
-	took := waitUntil(t, 2*time.Second+3*time.Second, "the other instance takes over", func() bool {
+	took := wait.For(t, 2*time.Second+3*time.Second, "the other instance takes over", func() bool {
 		return leaderPID(t, cli) == other.Process.Pid
 	})
-	waitUntil(t, 5*time.Second, "the new leader resyncs etcd", func() bool {
+	wait.For(t, 5*time.Second, "the new leader resyncs etcd", func() bool {
 		resp, err := cli.Get(ctx, stray)
 		return err == nil && len(resp.Kvs) == 0
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net"
 	"net/netip"
 	"os"
@@ -48,7 +49,7 @@ func startServe(t *testing.T, db, etcd, listen string, env ...string) *exec.Cmd 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitUntil(t, 20*time.Second, "control plane listening", func() bool {
+	wait.For(t, 20*time.Second, "control plane listening", func() bool {
 		c, err := net.Dial("tcp", listen)
 		if err == nil {
 			c.Close()
@@ -141,7 +142,7 @@ func TestRestartKeepsEveryAcknowledgedResult(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, 20*time.Second, "some batches acknowledged", func() bool {
+	wait.For(t, 20*time.Second, "some batches acknowledged", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		n := 0
@@ -185,7 +186,7 @@ func TestRestartKeepsEveryAcknowledgedResult(t *testing.T) {
 	st.SetServerScore(ctx, 1, 20, time.Now())
 	startServe(t, db, etcd.Endpoint(), listen)
 	good := record.ServerKey(record.DefaultPrefix, servers[0])
-	waitUntil(t, 15*time.Second, "etcd resynchronised after the restart", func() bool {
+	wait.For(t, 15*time.Second, "etcd resynchronised after the restart", func() bool {
 		resp, err := cli.Get(ctx, record.DefaultPrefix, clientv3.WithPrefix())
 		if err != nil {
 			return false

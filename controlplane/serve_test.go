@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"io"
 	"net/http"
 	"net/netip"
@@ -55,7 +56,7 @@ func TestServeWithEtcdAuth(t *testing.T) {
 	}
 	defer authed.Close()
 	key := record.ServerKey(record.DefaultPrefix, ip)
-	waitUntil(t, 15*time.Second, "serve publishes through an authenticated etcd", func() bool {
+	wait.For(t, 15*time.Second, "serve publishes through an authenticated etcd", func() bool {
 		resp, err := authed.Get(ctx, key)
 		return err == nil && len(resp.Kvs) == 1
 	})

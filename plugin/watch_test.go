@@ -2,6 +2,7 @@ package ntppool
 
 import (
 	"context"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"slices"
 	"sync"
@@ -71,19 +72,6 @@ func putServer(t *testing.T, cli *clientv3.Client, s record.Server) {
 	}
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %s", what, d)
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
-	return time.Since(start)
-}
-
 func ukAnswer(t *testing.T, p *NTPPool) []string {
 	ips := answerIPs(serve(t, p, ecsMsg("uk.pool.ntp.test.", dns.TypeA, ""), clientUK).Msg)
 	slices.Sort(ips)
@@ -108,7 +96,7 @@ func TestWatchPutAndDelete(t *testing.T) {
 
 	added := srv("198.51.100.11", 1000, "uk")
 	putServer(t, cli, added)
-	took := eventually(t, 2*time.Second, "new server in answers", func() bool {
+	took := wait.For(t, 2*time.Second, "new server in answers", func() bool {
 		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
 	})
 	t.Logf("etcd put to answer: %s", took)
@@ -119,7 +107,7 @@ func TestWatchPutAndDelete(t *testing.T) {
 	if _, err := cli.Delete(context.Background(), record.ServerKey("", added.IP)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "deleted server gone", func() bool {
+	wait.For(t, 2*time.Second, "deleted server gone", func() bool {
 		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10"})
 	})
 
@@ -128,7 +116,7 @@ func TestWatchPutAndDelete(t *testing.T) {
 	if _, err := cli.Put(context.Background(), record.VendorKey("", "newvendor"), string(val)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "vendor answers", func() bool {
+	wait.For(t, 2*time.Second, "vendor answers", func() bool {
 		m := serve(t, p, ecsMsg("0.newvendor.pool.ntp.test.", dns.TypeA, ""), clientUK).Msg
 		return m.Rcode == dns.RcodeSuccess && len(m.Answer) == 1
 	})
@@ -156,7 +144,7 @@ func TestBadRecordsSkippedAndCounted(t *testing.T) {
 	// A bad value over a good key removes that server; others stay.
 	cli.Put(ctx, record.ServerKey("", netip.MustParseAddr("198.51.100.10")), "garbage")
 	putServer(t, cli, srv("198.51.100.14", 1000, "uk"))
-	eventually(t, 2*time.Second, "bad update skipped, good one applied", func() bool {
+	wait.For(t, 2*time.Second, "bad update skipped, good one applied", func() bool {
 		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.14"})
 	})
 }
@@ -187,8 +175,8 @@ func TestEtcdDownAtStart(t *testing.T) {
 	}
 	defer cli.Close()
 	putServer(t, cli, srv("198.51.100.10", 1000, "uk"))
-	eventually(t, 15*time.Second, "ready after etcd came up", p.Ready)
-	eventually(t, 5*time.Second, "data loaded", func() bool { return len(ukAnswer(t, p)) == 1 })
+	wait.For(t, 15*time.Second, "ready after etcd came up", p.Ready)
+	wait.For(t, 5*time.Second, "data loaded", func() bool { return len(ukAnswer(t, p)) == 1 })
 }
 
 // TestEtcdStopAndRestart: answers go on from the last index while etcd is
@@ -202,7 +190,7 @@ func TestEtcdStopAndRestart(t *testing.T) {
 	stopEtcd()
 	t.Logf("etcd stop took %s", time.Since(t0))
 	errs := testutil.ToFloat64(etcdErrors.WithLabelValues("probe"))
-	eventually(t, 10*time.Second, "etcd outage noticed", func() bool {
+	wait.For(t, 10*time.Second, "etcd outage noticed", func() bool {
 		return testutil.ToFloat64(etcdErrors.WithLabelValues("probe")) > errs
 	})
 	if got := ukAnswer(t, p); !slices.Equal(got, []string{"198.51.100.10"}) || !p.Ready() {
@@ -220,7 +208,7 @@ func TestEtcdStopAndRestart(t *testing.T) {
 	}
 	defer cli2.Close()
 	putServer(t, cli2, srv("198.51.100.11", 1000, "uk"))
-	eventually(t, 15*time.Second, "new data after restart", func() bool {
+	wait.For(t, 15*time.Second, "new data after restart", func() bool {
 		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
 	})
 }
@@ -279,7 +267,7 @@ func TestPeriodReshuffles(t *testing.T) {
 	p.Start()
 	t.Cleanup(func() { p.Stop() })
 	first := p.idx.Load()
-	eventually(t, 5*time.Second, "next period", func() bool { return p.idx.Load().period > first.period })
+	wait.For(t, 5*time.Second, "next period", func() bool { return p.idx.Load().period > first.period })
 	next := p.idx.Load()
 	if next.serial == first.serial {
 		t.Error("serial unchanged across periods")
@@ -319,7 +307,7 @@ func TestCompactionResyncs(t *testing.T) {
 	before := testutil.ToFloat64(etcdErrors.WithLabelValues("watch"))
 	p.Start()
 	t.Cleanup(func() { p.Stop() })
-	eventually(t, 10*time.Second, "server written before the compaction", func() bool {
+	wait.For(t, 10*time.Second, "server written before the compaction", func() bool {
 		return slices.Equal(ukAnswer(t, p), []string{"198.51.100.10", "198.51.100.11"})
 	})
 	if testutil.ToFloat64(etcdErrors.WithLabelValues("watch")) <= before {

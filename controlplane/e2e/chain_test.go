@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -66,9 +67,9 @@ func TestProbesToDNSAnswer(t *testing.T) {
 
 	udp := p.startCoreDNS(t)
 	ip := netip.MustParseAddr("127.0.0.41")
-	in := poll(t, 20*time.Second, "the server in de.pool.ntp.test", func() bool { return answers(t, udp, "de.pool.ntp.test", ip) })
+	in := wait.For(t, 20*time.Second, "the server in de.pool.ntp.test", func() bool { return answers(t, udp, "de.pool.ntp.test", ip) })
 	srv.SetConfig(ntpserver.Config{Offset: time.Second})
-	out := poll(t, 10*time.Second, "the server 1 s off out of the DNS", func() bool { return !answers(t, udp, "de.pool.ntp.test", ip) })
+	out := wait.For(t, 10*time.Second, "the server 1 s off out of the DNS", func() bool { return !answers(t, udp, "de.pool.ntp.test", ip) })
 	s, _ := p.st.ServerByIP(ctx, ip)
 	if s.Score >= 10 {
 		t.Fatalf("score %v with the server out of the DNS", s.Score)

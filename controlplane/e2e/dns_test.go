@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"slices"
 	"testing"
@@ -46,16 +47,16 @@ func TestScoreChangeReachesDNSWithinASecond(t *testing.T) {
 	p.st.SetServerScore(ctx, oid, 20, time.Now())
 	p.pub.Changed(oid)
 	udp := p.startCoreDNS(t)
-	poll(t, 5*time.Second, "initial answer", func() bool { return answers(t, udp, "pool.ntp.test", other) })
+	wait.For(t, 5*time.Second, "initial answer", func() bool { return answers(t, udp, "pool.ntp.test", other) })
 
 	var worst time.Duration
 	for i := range 5 {
 		p.st.SetServerScore(ctx, id, 10.5, time.Now())
 		p.pub.Changed(id)
-		in := poll(t, 5*time.Second, "server enters the DNS", func() bool { return answers(t, udp, "pool.ntp.test", ip) })
+		in := wait.For(t, 5*time.Second, "server enters the DNS", func() bool { return answers(t, udp, "pool.ntp.test", ip) })
 		p.st.SetServerScore(ctx, id, 9.5, time.Now())
 		p.pub.Changed(id)
-		out := poll(t, 5*time.Second, "server leaves the DNS", func() bool { return !answers(t, udp, "pool.ntp.test", ip) })
+		out := wait.For(t, 5*time.Second, "server leaves the DNS", func() bool { return !answers(t, udp, "pool.ntp.test", ip) })
 		t.Logf("round %d: score change to DNS answer: in %v, out %v", i, in, out)
 		worst = max(worst, in, out)
 	}

@@ -88,16 +88,3 @@ func answers(t *testing.T, addr, name string, want netip.Addr) bool {
 	}
 	return false
 }
-
-// poll waits for cond, failing after d, and returns how long it took.
-func poll(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval, not synchronisation
-	}
-	return time.Since(start)
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -76,7 +77,7 @@ func TestScoreChangeToEtcdUnderIngestLoad(t *testing.T) {
 	}
 	start := time.Now()
 	// Let the load build up (and the publisher's queue with it) first.
-	poll(t, 10*time.Second, "ingestion under way", func() bool { return results.Load() >= 5000 })
+	wait.For(t, 10*time.Second, "ingestion under way", func() bool { return results.Load() >= 5000 })
 	k := record.ServerKey(record.DefaultPrefix, probe)
 	inEtcd := func() bool {
 		resp, err := p.cli.Get(ctx, k)
@@ -90,7 +91,7 @@ func TestScoreChangeToEtcdUnderIngestLoad(t *testing.T) {
 		}
 		p.st.SetServerScore(ctx, pid, sc, time.Now())
 		p.pub.Changed(pid)
-		d := poll(t, 5*time.Second, "score change reaches etcd under load", func() bool { return inEtcd() == (sc >= 10) })
+		d := wait.For(t, 5*time.Second, "score change reaches etcd under load", func() bool { return inEtcd() == (sc >= 10) })
 		worst = max(worst, d)
 	}
 	stop()

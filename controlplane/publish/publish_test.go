@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -121,19 +122,6 @@ func snapshot(t *testing.T, cli *clientv3.Client, prefix string) map[string]stri
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-	return time.Since(start)
-}
-
 func start(t *testing.T, cli *clientv3.Client, src Source, cfg Config) (*Publisher, context.CancelFunc) {
 	p := New(cli, src, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -162,7 +150,7 @@ func TestResyncRemovesStrayKeysAndWritesTheStoreState(t *testing.T) {
 		record.ServerKey(cfg.Prefix, netip.MustParseAddr("2001:db8::5")): `{"v":1,"ip":"2001:db8::5","weight":3000,"country":"fr"}`,
 		record.VendorKey(cfg.Prefix, "acme"):                             `{"v":1,"name":"acme","client_type":"ntp"}`,
 	}
-	waitFor(t, 10*time.Second, "resync", func() bool { return fmt.Sprint(snapshot(t, cli, cfg.Prefix)) == fmt.Sprint(want) })
+	wait.For(t, 10*time.Second, "resync", func() bool { return fmt.Sprint(snapshot(t, cli, cfg.Prefix)) == fmt.Sprint(want) })
 	if !p.IsLeader() {
 		t.Fatal("publisher wrote without being leader")
 	}
@@ -178,15 +166,15 @@ func TestChangeLandsWithinOneSecond(t *testing.T) {
 	ctx := context.Background()
 	p, _ := start(t, cli, f.st, cfg)
 	key := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.2"))
-	waitFor(t, 10*time.Second, "leader", p.IsLeader)
-	waitFor(t, 5*time.Second, "resync", func() bool { return p.Writes() > 0 })
+	wait.For(t, 10*time.Second, "leader", p.IsLeader)
+	wait.For(t, 5*time.Second, "resync", func() bool { return p.Writes() > 0 })
 
 	f.st.SetServerScore(ctx, f.ids["192.0.2.2"], 10.5, time.Now())
 	p.Changed(f.ids["192.0.2.2"])
-	in := waitFor(t, time.Second, "score crossing 10 reaches etcd", func() bool { return snapshot(t, cli, key)[key] != "" })
+	in := wait.For(t, time.Second, "score crossing 10 reaches etcd", func() bool { return snapshot(t, cli, key)[key] != "" })
 	f.st.SetServerScore(ctx, f.ids["192.0.2.2"], 9.9, time.Now())
 	p.Changed(f.ids["192.0.2.2"])
-	out := waitFor(t, time.Second, "score falling below 10 leaves etcd", func() bool { return snapshot(t, cli, key)[key] == "" })
+	out := wait.For(t, time.Second, "score falling below 10 leaves etcd", func() bool { return snapshot(t, cli, key)[key] == "" })
 	t.Logf("score change to etcd write: in %v, out %v", in, out)
 
 	// A net speed change with no score change, and a vendor approval.
@@ -194,11 +182,11 @@ func TestChangeLandsWithinOneSecond(t *testing.T) {
 	f.st.DB().Exec(`UPDATE servers SET netspeed = 0 WHERE id = ?`, f.ids["192.0.2.1"])
 	p.Changed(f.ids["192.0.2.1"])
 	k1 := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.1"))
-	waitFor(t, time.Second, "net speed 0 leaves etcd", func() bool { return snapshot(t, cli, k1)[k1] == "" })
+	wait.For(t, time.Second, "net speed 0 leaves etcd", func() bool { return snapshot(t, cli, k1)[k1] == "" })
 	f.st.SetVendorZoneStatus(ctx, "pending-co", store.VendorApproved, time.Now())
 	p.ChangedAll()
 	kv := record.VendorKey(cfg.Prefix, "pending-co")
-	waitFor(t, time.Second, "approved vendor reaches etcd", func() bool { return snapshot(t, cli, kv)[kv] != "" })
+	wait.For(t, time.Second, "approved vendor reaches etcd", func() bool { return snapshot(t, cli, kv)[kv] != "" })
 }
 
 func TestFenceRefusesAFormerLeader(t *testing.T) {
@@ -249,15 +237,15 @@ func TestLeaderElectionOneWritesOtherTakesOver(t *testing.T) {
 	cfgA, cfgB := cfg, cfg
 	cfgA.Name, cfgB.Name = "a", "b"
 	a, stopA := start(t, cliA, f.st, cfgA)
-	waitFor(t, 10*time.Second, "a leads", a.IsLeader)
+	wait.For(t, 10*time.Second, "a leads", a.IsLeader)
 	b, _ := start(t, cliB, f.st, cfgB)
-	waitFor(t, 5*time.Second, "a resynced", func() bool { return a.Writes() > 0 })
+	wait.For(t, 5*time.Second, "a resynced", func() bool { return a.Writes() > 0 })
 	// b campaigns but must not lead nor write while a lives.
 	f.st.SetServerScore(context.Background(), f.ids["192.0.2.2"], 11, time.Now())
 	a.Changed(f.ids["192.0.2.2"])
 	b.Changed(f.ids["192.0.2.2"])
 	key := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.2"))
-	waitFor(t, time.Second, "a publishes", func() bool { return snapshot(t, cliB, key)[key] != "" })
+	wait.For(t, time.Second, "a publishes", func() bool { return snapshot(t, cliB, key)[key] != "" })
 	if b.IsLeader() || b.Writes() != 0 {
 		t.Fatalf("b leads=%v writes=%d while a leads", b.IsLeader(), b.Writes())
 	}
@@ -265,10 +253,10 @@ func TestLeaderElectionOneWritesOtherTakesOver(t *testing.T) {
 	// a dies without resigning: its client goes away, the lease runs out.
 	cliA.Close()
 	died := time.Now()
-	waitFor(t, cfg.TTL+3*time.Second, "b takes over", b.IsLeader)
+	wait.For(t, cfg.TTL+3*time.Second, "b takes over", b.IsLeader)
 	t.Logf("takeover %v after the leader died (lease TTL %v)", time.Since(died), cfg.TTL)
 	stopA()
 	f.st.SetServerScore(context.Background(), f.ids["192.0.2.2"], 3, time.Now())
 	b.Changed(f.ids["192.0.2.2"])
-	waitFor(t, time.Second, "b publishes", func() bool { return snapshot(t, cliB, key)[key] == "" })
+	wait.For(t, time.Second, "b publishes", func() bool { return snapshot(t, cliB, key)[key] == "" })
 }
