@@ -10,7 +10,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
@@ -25,17 +24,7 @@ import (
 // startEtcd runs an embedded etcd for one test.
 func startEtcd(t *testing.T) (*embedetcd.Server, *clientv3.Client) {
 	t.Helper()
-	srv, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return srv, cli
+	return embedetcd.StartForTest(t)
 }
 
 // testRules is dev's fast clock made faster still: a probe is one query

@@ -12,7 +12,6 @@ import (
 	"github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/ntppool-ng/ntppool/controlplane/publish"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
@@ -31,16 +30,7 @@ type pool struct {
 func startPool(t *testing.T) *pool {
 	t.Helper()
 	ctx := context.Background()
-	etcd, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Stop)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	etcd, cli := embedetcd.StartForTest(t)
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "pool.db"))
 	if err != nil {
 		t.Fatal(err)

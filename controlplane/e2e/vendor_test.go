@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/test"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/ntppool-ng/ntppool/controlplane/publish"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
@@ -83,16 +81,7 @@ func logIn(t *testing.T, st *store.Store, base, email string, admin bool) webUse
 // with the ntppool plugin answers the vendor's names, asked with dig.
 func TestVendorZoneFromRequestToDig(t *testing.T) {
 	ctx := context.Background()
-	etcd, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Stop)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	etcd, cli := embedetcd.StartForTest(t)
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "vendor.db"))
 	if err != nil {
 		t.Fatal(err)

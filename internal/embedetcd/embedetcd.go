@@ -12,6 +12,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 )
 
 // Config says where the member keeps its data and listens.
@@ -84,9 +85,11 @@ func (s *Server) Config() Config { return s.cfg }
 // Endpoint is the client URL, e.g. "http://127.0.0.1:41234".
 func (s *Server) Endpoint() string { return "http://" + s.cfg.ClientAddr }
 
-// Client returns a new client connected to this member; the caller closes it.
+// Client returns a new client connected to this member; the caller closes
+// it. Its logger is silent: the client's retries on a stopping member are
+// noise, and callers report the errors they get.
 func (s *Server) Client() (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{Endpoints: []string{s.Endpoint()}, DialTimeout: 5 * time.Second})
+	return clientv3.New(clientv3.Config{Endpoints: []string{s.Endpoint()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 }
 
 // Stop stops the member and waits for it to release its ports and data.

@@ -45,16 +45,7 @@ func TestGenerateIsDeterministicAndValid(t *testing.T) {
 }
 
 func TestWrite(t *testing.T) {
-	e, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Stop)
-	cli, err := e.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	_, cli := embedetcd.StartForTest(t)
 	servers := Generate(Options{N: 300, Seed: 2})
 	if err := Write(context.Background(), cli, record.DefaultPrefix, servers, SampleVendors()); err != nil {
 		t.Fatal(err)

@@ -45,16 +45,7 @@ func TestDirectiveOrder(t *testing.T) {
 // startPoolEtcd starts etcd holding a generated pool plus fixed servers.
 func startPoolEtcd(t *testing.T, extra ...record.Server) (*embedetcd.Server, *clientv3.Client) {
 	t.Helper()
-	e, err := embedetcd.Start(embedetcd.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Stop)
-	cli, err := e.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	e, cli := embedetcd.StartForTest(t)
 	servers := append(poolgen.Generate(poolgen.Options{N: 500, Seed: 3}), extra...)
 	if err := poolgen.Write(context.Background(), cli, record.DefaultPrefix, servers, poolgen.SampleVendors()); err != nil {
 		t.Fatal(err)
