@@ -24,6 +24,11 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./record -run '^$$' -fuzz FuzzDecodeServer -fuzztime $(FUZZTIME)
 	$(GO) test ./plugin -run '^$$' -fuzz FuzzServeDNS -fuzztime $(FUZZTIME)
+	$(GO) test ./controlplane/api -run '^$$' -fuzz FuzzResults -fuzztime $(FUZZTIME)
+	$(GO) test ./controlplane/score -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME)
+	$(GO) test ./controlplane/assign -run '^$$' -fuzz FuzzPlanConverges -fuzztime $(FUZZTIME)
+	$(GO) test ./controlplane/graph -run '^$$' -fuzz FuzzChart -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/ntpserver -run '^$$' -fuzz FuzzReply -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...
