@@ -134,7 +134,9 @@ type Result struct {
 	RefID string `json:"ref_id,omitempty"`
 	// KissCode is set on a kiss-o'-death reply (stratum 0), e.g. "RATE".
 	KissCode string `json:"kiss_code,omitempty"`
-	// NoResponse: every sample timed out, was refused or unreachable.
+	// NoResponse: no sample gave a usable reply (timeouts, refusals,
+	// unreachable, or replies the NTP library rejected as malformed): the
+	// pool scores all of these as "no response".
 	NoResponse bool `json:"no_response,omitempty"`
 	// Error describes why the probe failed ("" when it did not).
 	Error string `json:"error,omitempty"`
