@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and a polling reader.

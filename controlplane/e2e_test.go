@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/ntppool-ng/ntppool/internal/chronytest"
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/probe"
 	"github.com/ntppool-ng/ntppool/record"
 )

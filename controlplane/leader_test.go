@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

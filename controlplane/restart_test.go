@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net"
 	"net/netip"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
 	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"io"
 	"net/http"
 	"net/netip"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

@@ -2,7 +2,6 @@ package ntppool
 
 import (
 	"context"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"slices"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
 	"github.com/ntppool-ng/ntppool/internal/poolgen"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

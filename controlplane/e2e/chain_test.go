@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/probe"
 )
 

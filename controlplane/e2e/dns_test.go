@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"slices"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	_ "github.com/ntppool-ng/ntppool/plugin" // registers ntppool
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/controlplane/web"
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 )
 
 // dig asks the DNS server at addr for name's A records with the real dig

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ntppool-ng/ntppool/internal/wait"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
 
