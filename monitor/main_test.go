@@ -20,6 +20,7 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
 )
 
@@ -65,12 +66,8 @@ func startAgent(t *testing.T, bin string, env []string, log *syncBuf) *exec.Cmd 
 
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool, log *syncBuf) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s; agent log:\n%s", d, what, log)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval of a deadline-bounded wait
+	if !wait.Until(d, cond) {
+		t.Fatalf("timed out after %v waiting for %s; agent log:\n%s", d, what, log)
 	}
 }
 

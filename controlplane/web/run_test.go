@@ -10,6 +10,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/mail/mailtest"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 )
 
 // TestRunMailsAlertsAndCountsZones runs the background jobs on a fast
@@ -38,18 +39,15 @@ func TestRunMailsAlertsAndCountsZones(t *testing.T) {
 	if m.To[0] != "alerted@example.test" || !strings.Contains(m.Body, "score -42.0") {
 		t.Errorf("alert mail to %v:\n%s", m.To, m.Body)
 	}
-	for {
-		rows, err := s.st.ZoneCounts(ctx, "nl")
-		if err != nil {
+	var rows []store.ZoneCount
+	if !wait.Until(10*time.Second, func() bool {
+		var err error
+		if rows, err = s.st.ZoneCounts(ctx, "nl"); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) == 2 && rows[0].Registered == 1 {
-			break
-		}
-		if waitCtx.Err() != nil {
-			t.Fatalf("zone counts not stored: %+v", rows)
-		}
-		time.Sleep(10 * time.Millisecond) // polling with a deadline
+		return len(rows) == 2 && rows[0].Registered == 1
+	}) {
+		t.Fatalf("zone counts not stored: %+v", rows)
 	}
 	cancel()
 	select {

@@ -36,3 +36,12 @@ func TestForFailsAfterTheDeadline(t *testing.T) {
 		t.Fatal("Eventually did not fail on a condition that never holds")
 	}
 }
+
+func TestUntilReportsTimeout(t *testing.T) {
+	if Until(20*time.Millisecond, func() bool { return false }) {
+		t.Fatal("Until reported a condition that never holds")
+	}
+	if !Until(time.Second, func() bool { return true }) {
+		t.Fatal("Until missed a condition that holds at once")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/chronytest"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	testwait "github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/client"
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
 	"github.com/ntppool-ng/ntppool/monitor/metrics"
@@ -193,13 +194,7 @@ func (h *harness) shutdown(t *testing.T) error {
 
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval of a deadline-bounded wait
-	}
+	testwait.For(t, d, what, cond)
 }
 
 func value(c prometheus.Collector) float64 {

@@ -16,6 +16,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/agent"
 	"github.com/ntppool-ng/ntppool/monitor/client"
 	"github.com/ntppool-ng/ntppool/monitor/metrics"
@@ -108,18 +109,12 @@ func TestAgentAgainstRealControlPlane(t *testing.T) {
 		}
 		return out, true
 	}
-	deadline := time.Now().Add(15 * time.Second)
 	var got []store.Server
-	for {
+	wait.For(t, 15*time.Second, "every server scored", func() bool {
 		var ok bool
-		if got, ok = scored(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not every server was scored within 15 s")
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval of a deadline-bounded wait
-	}
+		got, ok = scored()
+		return ok
+	})
 	// POOL.md steps from 0: good +1; 100 ms −6.667×0.1+1.167 ≈ 0.5; RATE −3.5; no response −5.
 	want := []struct{ lo, hi float64 }{{0.99, 1.01}, {0.45, 0.55}, {-3.51, -3.49}, {-5.01, -4.99}}
 	for i, s := range got {
