@@ -17,7 +17,7 @@ import (
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 	"github.com/ntppool-ng/ntppool/internal/wait"
-	"github.com/ntppool-ng/ntppool/monitor/probe"
+	"github.com/ntppool-ng/ntppool/probe"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

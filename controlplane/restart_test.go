@@ -17,9 +17,9 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/wait"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // buildAgent compiles this command into a temporary directory.

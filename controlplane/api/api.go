@@ -30,9 +30,9 @@ import (
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // Config is the API's behaviour. Zero fields take the defaults noted.

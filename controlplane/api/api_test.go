@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 type fixture struct {

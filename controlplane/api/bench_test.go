@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // BenchmarkIngest stores batches of BatchMax (10) results, each batch one

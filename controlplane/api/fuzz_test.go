@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // FuzzResults posts arbitrary bodies as monitor "a": nothing may panic,

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Monitor) {

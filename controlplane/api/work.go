@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func (s *Server) handOutWork(w http.ResponseWriter, r *http.Request, m store.Monitor) {

@@ -16,7 +16,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 	"github.com/ntppool-ng/ntppool/internal/wait"
-	"github.com/ntppool-ng/ntppool/monitor/probe"
+	"github.com/ntppool-ng/ntppool/probe"
 )
 
 // TestProbesToDNSAnswer is the whole chain on a fast clock: an NTP server

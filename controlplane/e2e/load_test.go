@@ -12,10 +12,10 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/wait"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

@@ -24,7 +24,7 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/netclass"
-	"github.com/ntppool-ng/ntppool/monitor/probe"
+	"github.com/ntppool-ng/ntppool/probe"
 	"github.com/ntppool-ng/ntppool/record"
 )
 

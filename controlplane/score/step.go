@@ -3,7 +3,7 @@ package score
 import (
 	"math"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // Probe is what the step rules look at in one probe result. It maps one to

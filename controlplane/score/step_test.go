@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func off(v float64) *float64 { return &v }

@@ -41,12 +41,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/monitor/client"
 	"github.com/ntppool-ng/ntppool/monitor/metrics"
-	"github.com/ntppool-ng/ntppool/monitor/probe"
 	"github.com/ntppool-ng/ntppool/monitor/queue"
 	"github.com/ntppool-ng/ntppool/monitor/selfcheck"
+	"github.com/ntppool-ng/ntppool/monitorapi"
+	"github.com/ntppool-ng/ntppool/probe"
 )
 
 // API is the part of the monitor API the agent uses (client.Client).

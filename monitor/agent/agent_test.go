@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/chronytest"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 	testwait "github.com/ntppool-ng/ntppool/internal/wait"
@@ -24,6 +23,7 @@ import (
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
 	"github.com/ntppool-ng/ntppool/monitor/metrics"
 	"github.com/ntppool-ng/ntppool/monitor/queue"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // fastConfig is POOL.md's probe rules on a fast clock.

@@ -14,10 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/monitor/client"
 	"github.com/ntppool-ng/ntppool/monitor/metrics"
 	"github.com/ntppool-ng/ntppool/monitor/queue"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // scriptAPI is an in-memory API for runs on synctest's fake clock. Its work

@@ -20,7 +20,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // Options configure a Client.

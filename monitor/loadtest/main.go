@@ -25,9 +25,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func main() {

@@ -25,7 +25,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // ErrFull is returned by Reserve when stored batches and open reservations

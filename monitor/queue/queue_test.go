@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func batch(id string) monitorapi.Results {

@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
-	"github.com/ntppool-ng/ntppool/monitor/probe"
+	"github.com/ntppool-ng/ntppool/monitorapi"
+	"github.com/ntppool-ng/ntppool/probe"
 )
 
 // Monitor talks to the API at URL ("http://127.0.0.1:8080") with Token.

@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // Server is an http.Handler; configure the exported fields before serving.

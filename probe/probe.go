@@ -24,8 +24,8 @@ import (
 
 	"github.com/beevik/ntp"
 
-	"github.com/ntppool-ng/ntppool/controlplane/monitorapi"
 	"github.com/ntppool-ng/ntppool/internal/netclass"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // MaxStratum is the highest stratum a probe accepts as a normal reply; a
