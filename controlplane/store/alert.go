@@ -10,16 +10,6 @@ import (
 // Alert state per server, kept by the alert job (controlplane/alert): when
 // the current episode's first and newest emails went out and the score the
 // newest one reported.
-func init() {
-	migrations = append(migrations, Migration{Version: 104, Name: "web alert state", SQL: `
-CREATE TABLE alert_state (
-	server_id  INTEGER PRIMARY KEY REFERENCES servers(id) ON DELETE CASCADE,
-	first_at   INTEGER NOT NULL,
-	last_at    INTEGER NOT NULL,
-	last_score REAL NOT NULL
-);
-`})
-}
 
 // AlertState is the stored alert episode of one server.
 type AlertState struct {

@@ -8,18 +8,6 @@ import (
 
 // One-time tokens mailed to users: address confirmation and password reset.
 // Stored hashed; using one deletes it.
-func init() {
-	migrations = append(migrations, Migration{Version: 101, Name: "web email tokens", SQL: `
-CREATE TABLE email_tokens (
-	token_hash TEXT PRIMARY KEY,
-	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-	purpose    TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	expires_at INTEGER NOT NULL
-);
-CREATE INDEX email_tokens_user ON email_tokens(user_id);
-`})
-}
 
 // Token purposes.
 const (

@@ -14,19 +14,6 @@ import (
 // the usual sliding-window estimate. Aggregating the probe history
 // instead cost 7 s per 2 million rows, and a day of a 10,000-server pool
 // holds about 17 million.
-func init() {
-	migrations = append(migrations, Migration{Version: 3, Name: "pair health buckets", SQL: `
-ALTER TABLE monitor_servers ADD COLUMN health_bucket INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hc_points INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hc_step REAL NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hc_rtt REAL NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hc_rtt_n INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hp_points INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hp_step REAL NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hp_rtt REAL NOT NULL DEFAULT 0;
-ALTER TABLE monitor_servers ADD COLUMN hp_rtt_n INTEGER NOT NULL DEFAULT 0;
-`})
-}
 
 // healthSet is the SET clause that adds one probe (v.column5: its bucket,
 // v.column6: its step, v.column4: its RTT or NULL) to a pair's buckets.

@@ -134,15 +134,3 @@ func (q q) SetMonitorToken(ctx context.Context, id int64, hash string) error {
 	return q.execOne(ctx, fmt.Sprintf("set token of monitor %d", id),
 		`UPDATE monitors SET token_hash = ? WHERE id = ?`, hash, id)
 }
-
-// SetMonitorIP records the address a monitor probes from.
-func (q q) SetMonitorIP(ctx context.Context, id int64, ip netip.Addr) error {
-	return q.execOne(ctx, fmt.Sprintf("set ip of monitor %d", id),
-		`UPDATE monitors SET ip = ? WHERE id = ?`, ip.Unmap().String(), id)
-}
-
-// TouchMonitor records that the monitor was seen at t.
-func (q q) TouchMonitor(ctx context.Context, id int64, t time.Time) error {
-	return q.execOne(ctx, fmt.Sprintf("touch monitor %d", id),
-		`UPDATE monitors SET last_seen = ? WHERE id = ?`, ms(t), id)
-}

@@ -74,23 +74,10 @@ func (q q) ServerPairs(ctx context.Context, serverID int64) ([]MonitorServer, er
 		`WHERE server_id = ? ORDER BY monitor_id`, serverID)
 }
 
-// AllMonitorServers lists every pair, by server then monitor (the
-// scheduler's one-pass view).
-func (q q) AllMonitorServers(ctx context.Context) ([]MonitorServer, error) {
-	return q.pairs(ctx, "list monitor servers", `ORDER BY server_id, monitor_id`)
-}
-
 // SetMonitorServerState moves a pair to state.
 func (q q) SetMonitorServerState(ctx context.Context, monitorID, serverID int64, state string) error {
 	return q.execOne(ctx, fmt.Sprintf("set state of monitor %d server %d", monitorID, serverID),
 		`UPDATE monitor_servers SET state = ? WHERE monitor_id = ? AND server_id = ?`, state, monitorID, serverID)
-}
-
-// RecordProbe stores a pair's new score from a result at t.
-func (q q) RecordProbe(ctx context.Context, monitorID, serverID int64, score float64, t time.Time, rtt *float64) error {
-	return q.execOne(ctx, fmt.Sprintf("record probe of monitor %d server %d", monitorID, serverID),
-		`UPDATE monitor_servers SET score = ?, last_probe = ?, last_rtt = ? WHERE monitor_id = ? AND server_id = ?`,
-		score, t.UnixMilli(), nullFloat(rtt), monitorID, serverID)
 }
 
 // DueCandidate is one pair as the work handout sees it: the pair, the

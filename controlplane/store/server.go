@@ -165,12 +165,6 @@ func (q q) SetServerDeletion(ctx context.Context, accountID, id int64, on time.T
 		ms(on), id, accountID, accountID)
 }
 
-// SetServerInPool takes a server into or out of the pool (admin).
-func (q q) SetServerInPool(ctx context.Context, id int64, in bool) error {
-	return q.execOne(ctx, fmt.Sprintf("set in_pool of server %d", id),
-		`UPDATE servers SET in_pool = ? WHERE id = ?`, b2i(in), id)
-}
-
 // SetServerScore stores a new overall score computed at t.
 func (q q) SetServerScore(ctx context.Context, id int64, score float64, t time.Time) error {
 	return q.execOne(ctx, fmt.Sprintf("set score of server %d", id),
@@ -204,4 +198,23 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// Server listings that only the web UI needs.
+
+// AdminServers lists live servers for the admin page, newest first. A
+// non-empty ipPrefix keeps servers whose address starts with it.
+func (q q) AdminServers(ctx context.Context, ipPrefix string, limit int) ([]Server, error) {
+	return q.servers(ctx, "admin server list",
+		`WHERE deleted_at IS NULL AND (? = '' OR ip LIKE ? || '%') ORDER BY id DESC LIMIT ?`, ipPrefix, ipPrefix, limit)
+}
+
+// CountServersByAccount counts an account's live servers.
+func (q q) CountServersByAccount(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := q.x.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE account_id = ? AND deleted_at IS NULL`, accountID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count servers of account %d: %w", accountID, err)
+	}
+	return n, nil
 }

@@ -8,18 +8,6 @@ import (
 
 // Web log-in sessions. The cookie holds a random token; only its hash
 // (HashToken) is stored, so a copy of the database opens no sessions.
-func init() {
-	migrations = append(migrations, Migration{Version: 100, Name: "web sessions", SQL: `
-CREATE TABLE sessions (
-	token_hash TEXT PRIMARY KEY,
-	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-	created_at INTEGER NOT NULL,
-	expires_at INTEGER NOT NULL
-);
-CREATE INDEX sessions_user ON sessions(user_id);
-CREATE INDEX sessions_expires ON sessions(expires_at);
-`})
-}
 
 // CreateSession stores a session for userID that ends at expires.
 func (q q) CreateSession(ctx context.Context, tokenHash string, userID int64, now, expires time.Time) error {

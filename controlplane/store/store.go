@@ -12,16 +12,13 @@
 //
 // # Migrations
 //
-// The schema is an ordered list of [Migration] steps kept in the package-level
-// slice migrations. Open sorts it by Version and runs every step above
-// `PRAGMA user_version`, each step and its version bump in one transaction.
-// Files of this package may add steps from their own init():
-//
-//	func init() { migrations = append(migrations, Migration{Version: 100, Name: "sessions", SQL: `CREATE TABLE …`}) }
-//
-// Versions 1–99 belong to the core schema (schema.go, setting.go,
-// health.go); the web UI uses 100 and up. Two steps with the same version
-// make Open fail.
+// The schema is one ordered list of steps per backend, embedded from
+// migrations/<backend>/NNNN_name.sql (see migrate.go). Every applied step is
+// recorded by version and name in schema_migrations, so Open applies exactly
+// the steps a database lacks, in order, each in one transaction with its
+// record, and refuses a database that has a step this binary does not
+// ([ErrSchemaTooNew]). Databases from before schema_migrations (a bare
+// PRAGMA user_version) are adopted by looking for the objects each step made.
 //
 // # Usage
 //
@@ -89,6 +86,15 @@ type Tx struct{ q }
 // Open opens (creating if needed) the database at path or DSN and migrates
 // it to the newest schema.
 func Open(ctx context.Context, path string) (*Store, error) {
+	steps, err := sqliteMigrations()
+	if err != nil {
+		return nil, err
+	}
+	return openWith(ctx, path, steps)
+}
+
+// openWith is Open with the schema steps given (tests pass broken ones).
+func openWith(ctx context.Context, path string, steps []Migration) (*Store, error) {
 	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -103,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	cache := &stmtCache{db: db, m: map[string]*sql.Stmt{}}
 	s := &Store{q: q{x: cachedQuerier{cache: cache}}, db: db, cache: cache}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, steps); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -48,37 +48,6 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	}
 }
 
-func TestDuplicateMigrationVersionFailsOpen(t *testing.T) {
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	migrations = append(append([]Migration(nil), saved...), Migration{Version: 1, Name: "dup", SQL: "SELECT 1"})
-	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "d.db")); err == nil {
-		t.Fatal("Open accepted two migrations with version 1")
-	}
-}
-
-func TestFailedMigrationLeavesVersion(t *testing.T) {
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	migrations = append(append([]Migration(nil), saved...),
-		Migration{Version: 200, Name: "broken", SQL: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL"})
-	path := filepath.Join(t.TempDir(), "f.db")
-	if _, err := Open(context.Background(), path); err == nil {
-		t.Fatal("Open accepted a broken migration")
-	}
-	migrations = saved
-	st, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var n int
-	st.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'x'`).Scan(&n)
-	if n != 0 {
-		t.Fatal("half-applied migration left table x behind")
-	}
-}
-
 func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)

@@ -9,20 +9,6 @@ import (
 // Daily zone counts, the history behind the zone pages' graphs and
 // /zone/<name>.json: one row per zone, IP version and UTC day, rewritten
 // each time the counts are taken that day.
-func init() {
-	migrations = append(migrations, Migration{Version: 103, Name: "web zone counts", SQL: `
-CREATE TABLE zone_counts (
-	zone       TEXT NOT NULL,
-	ip_version INTEGER NOT NULL,
-	day        TEXT NOT NULL,
-	ts         INTEGER NOT NULL,
-	registered INTEGER NOT NULL,
-	active     INTEGER NOT NULL,
-	netspeed   INTEGER NOT NULL,
-	PRIMARY KEY (zone, ip_version, day)
-);
-`})
-}
 
 // ZoneCount is one zone's servers on one day.
 type ZoneCount struct {
