@@ -58,6 +58,10 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	case name.kind == nameCountry:
 		if q.Qtype == dns.TypeTXT {
 			m.Answer = []dns.RR{p.debugTXT(ix, q.Name, w, ecs)}
+			// The answer quotes the client subnet itself.
+			if ecs != nil {
+				scope = ecs.SourceNetmask
+			}
 		}
 	case q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA:
 		f := fam4
@@ -67,9 +71,13 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		var loc location
 		if name.zone == nil {
 			loc = p.locate(ix, clientAddr(w), ecs)
-			scope = loc.scope
 		}
 		m.Answer = p.addresses(ix, name, f, &loc, q.Name, metrics.WithServer(ctx))
+		if len(m.Answer) > 0 {
+			// An empty answer means even the global set is empty: the
+			// same for every client.
+			scope = loc.scope
+		}
 	case q.Qtype == dns.TypeMX:
 		m.Answer = []dns.RR{&dns.MX{Hdr: hdr(q.Name, dns.TypeMX, p.cfg.TTL), Mx: "."}}
 	case q.Qtype == dns.TypeSOA && name.apex:
