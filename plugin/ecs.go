@@ -1,6 +1,7 @@
 package ntppool
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/miekg/dns"
@@ -79,12 +80,42 @@ var specialBlocks4, specialBlocks6 = prefixes(
 	"ff00::/8",       // multicast
 )
 
-func prefixes(s ...string) []netip.Prefix {
-	out := make([]netip.Prefix, len(s))
+// block is a special-purpose prefix as masked 128-bit halves (IPv4 in the
+// low bits of lo), so a check is a few integer operations rather than
+// netip.Prefix.Contains.
+type block struct {
+	hi, lo, mhi, mlo uint64
+	pfx              netip.Prefix
+}
+
+func prefixes(s ...string) []block {
+	out := make([]block, len(s))
 	for i, p := range s {
-		out[i] = netip.MustParsePrefix(p)
+		pfx := netip.MustParsePrefix(p)
+		bits := pfx.Bits()
+		if pfx.Addr().Is4() {
+			bits += 96
+		}
+		mhi, mlo := ^uint64(0), ^uint64(0)
+		if bits < 64 {
+			mhi, mlo = ^(^uint64(0) >> bits), 0
+		} else if bits < 128 {
+			mlo = ^(^uint64(0) >> (bits - 64))
+		}
+		hi, lo := halves(pfx.Addr())
+		out[i] = block{hi: hi & mhi, lo: lo & mlo, mhi: mhi, mlo: mlo, pfx: pfx}
 	}
 	return out
+}
+
+// halves returns a as two 64-bit numbers; IPv4 comes as 0 and its 32 bits.
+func halves(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 // specialBlock returns the special-purpose block holding a, if any.
@@ -93,9 +124,11 @@ func specialBlock(a netip.Addr) (netip.Prefix, bool) {
 	if a.Is4() {
 		blocks = specialBlocks4
 	}
-	for _, b := range blocks {
-		if b.Contains(a) {
-			return b, true
+	hi, lo := halves(a)
+	for i := range blocks {
+		b := &blocks[i]
+		if hi&b.mhi == b.hi && lo&b.mlo == b.lo {
+			return b.pfx, true
 		}
 	}
 	return netip.Prefix{}, false

@@ -1,6 +1,7 @@
 package ntppool
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -111,6 +112,62 @@ func TestECSScope(t *testing.T) {
 		rec := serve(t, noGeo, ecsMsg("pool.ntp.test.", dns.TypeA, sn), clientUS)
 		if got, ok := replyScope(t, rec.Msg); !ok || got != 0 {
 			t.Errorf("no GeoIP, %s: scope %d (echoed %v), want 0", sn, got, ok)
+		}
+	}
+}
+
+// BenchmarkSpecialBlock is the cost the special-purpose check adds to a
+// located query: a global address goes through every block of its family.
+func BenchmarkSpecialBlock(b *testing.B) {
+	for _, s := range []string{"81.2.69.160", "2a02:d180::1"} {
+		a := netip.MustParseAddr(s)
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := specialBlock(a); ok {
+					b.Fatal("special")
+				}
+			}
+		})
+	}
+}
+
+// TestSpecialBlockEdges: the first and last address of every block are in
+// it, the addresses just outside are not (unless another block holds them).
+func TestSpecialBlockEdges(t *testing.T) {
+	for _, blocks := range [][]block{specialBlocks4, specialBlocks6} {
+		for _, b := range blocks {
+			first := b.pfx.Masked().Addr()
+			last := first
+			for n := first; b.pfx.Contains(n); n = n.Next() {
+				last = n
+				if n.BitLen()-b.pfx.Bits() > 8 {
+					// Jump to the block's last address.
+					bs := n.AsSlice()
+					for i := b.pfx.Bits(); i < n.BitLen(); i++ {
+						bs[i/8] |= 0x80 >> (i % 8)
+					}
+					last, _ = netip.AddrFromSlice(bs)
+					break
+				}
+			}
+			for _, a := range []netip.Addr{first, last} {
+				if got, ok := specialBlock(a); !ok || got != b.pfx {
+					t.Errorf("%s: block %v %v, want %s", a, got, ok, b.pfx)
+				}
+			}
+			for _, a := range []netip.Addr{first.Prev(), last.Next()} {
+				if !a.IsValid() {
+					continue
+				}
+				got, ok := specialBlock(a)
+				if ok && got.Contains(a) {
+					continue
+				}
+				if ok {
+					t.Errorf("%s: block %s does not hold it", a, got)
+				}
+			}
 		}
 	}
 }
