@@ -41,8 +41,8 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	}
 	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		// The zone has no fixed content to transfer: its answers are drawn
-		// per query. REFUSED is what RFC 5936 section 4.2 (and 1995 for
-		// IXFR) gives a transfer the server will not do; CoreDNS writes it.
+		// per query. REFUSED is the answer to a transfer a server does not
+		// allow (RFC 5936); CoreDNS writes it.
 		return dns.RcodeRefused, nil
 	}
 	ix := p.idx.Load()
