@@ -39,60 +39,148 @@ func TestLoadMigrationsRefusesGapsAndDuplicates(t *testing.T) {
 	}
 }
 
-func TestFailedMigrationLeavesNothing(t *testing.T) {
-	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	broken := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "broken",
-		SQL: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL"})
-	path := filepath.Join(t.TempDir(), "f.db")
-	if _, err := openWith(ctx, path, broken); err == nil {
-		t.Fatal("Open accepted a broken migration")
-	}
-	st, err := Open(ctx, path)
+func TestMigrationFoldersMatch(t *testing.T) {
+	lite, err := migrationsOf(SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var n int
-	st.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'x'`).Scan(&n)
-	if n != 0 {
-		t.Fatal("half-applied migration left table x behind")
+	pg, err := migrationsOf(Postgres)
+	if err != nil {
+		t.Fatal(err)
 	}
-	st.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
-	if n != len(steps) {
-		t.Fatalf("%d steps recorded, want %d", n, len(steps))
+	if len(lite) != len(pg) {
+		t.Fatalf("sqlite has %d steps, postgres %d: every step needs a file in both folders", len(lite), len(pg))
+	}
+	for i := range lite {
+		if lite[i].Version != pg[i].Version || lite[i].Name != pg[i].Name {
+			t.Errorf("step %d: sqlite %d %q, postgres %d %q", i+1, lite[i].Version, lite[i].Name, pg[i].Version, pg[i].Name)
+		}
+	}
+}
+
+// tableExists tells whether st's database has table name.
+func tableExists(t *testing.T, st *Store, name string) bool {
+	t.Helper()
+	query := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if st.Backend() == Postgres {
+		query = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+	}
+	var n int
+	if err := st.DB().QueryRow(query, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+func TestFailedMigrationLeavesNothing(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			broken := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "broken",
+				SQL: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL"})
+			dsn := testDSN(t, b)
+			if _, err := openWith(ctx, dsn, broken); err == nil {
+				t.Fatal("Open accepted a broken migration")
+			}
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if tableExists(t, st, "x") {
+				t.Fatal("half-applied migration left table x behind")
+			}
+			var n int
+			st.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
+			if n != len(steps) {
+				t.Fatalf("%d steps recorded, want %d", n, len(steps))
+			}
+		})
 	}
 }
 
 func TestNewerSchemaFailsLoudly(t *testing.T) {
-	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	path := filepath.Join(t.TempDir(), "new.db")
-	newer := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "from the future",
-		SQL: "CREATE TABLE future (a INTEGER)"})
-	st, err := openWith(ctx, path, newer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	_, err = Open(ctx, path)
-	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "from the future") {
-		t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew naming the step", err)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			dsn := testDSN(t, b)
+			newer := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "from the future",
+				SQL: "CREATE TABLE future (a INTEGER)"})
+			st, err := openWith(ctx, dsn, newer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			_, err = Open(ctx, dsn)
+			if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "from the future") {
+				t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew naming the step", err)
+			}
+		})
 	}
 }
 
 func TestRenumberedStepFails(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			dsn := testDSN(t, b)
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			other := append(steps[:len(steps)-1:len(steps)-1], Migration{Version: len(steps), Name: "something else", SQL: "SELECT 1"})
+			if _, err := openWith(ctx, dsn, other); err == nil || !strings.Contains(err.Error(), "something else") {
+				t.Fatalf("a database whose step %d differs opened: %v", len(steps), err)
+			}
+		})
+	}
+}
+
+// Instances started together on one PostgreSQL database migrate it once:
+// without the lock the losers fail on the catalog or on schema_migrations.
+func TestConcurrentOpensMigrateOnceOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	path := filepath.Join(t.TempDir(), "r.db")
-	st, err := Open(ctx, path)
-	if err != nil {
+	dsn := testDSN(t, Postgres)
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *Store, n)
+	for range n {
+		go func() {
+			st, err := Open(ctx, dsn)
+			if err == nil {
+				stores <- st
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	close(stores)
+	var st *Store
+	for s := range stores {
+		if st == nil {
+			st = s
+		} else {
+			s.Close()
+		}
+	}
+	if st == nil {
+		t.Fatal("no Open succeeded")
+	}
+	defer st.Close()
+	var rows, versions int
+	if err := st.DB().QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	other := append(steps[:len(steps)-1:len(steps)-1], Migration{Version: len(steps), Name: "something else", SQL: "SELECT 1"})
-	if _, err := openWith(ctx, path, other); err == nil || !strings.Contains(err.Error(), "something else") {
-		t.Fatalf("a database whose step %d differs opened: %v", len(steps), err)
+	if rows != SchemaVersion() || versions != SchemaVersion() {
+		t.Fatalf("schema_migrations has %d rows of %d versions, want %d each", rows, versions, SchemaVersion())
 	}
 }
 
@@ -178,11 +266,14 @@ func assertFullSchema(t *testing.T, st *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps, _ := sqliteMigrations()
+	steps, _ := migrationsOf(st.Backend())
 	for _, m := range steps {
 		if applied[m.Version] != m.Name {
 			t.Errorf("step %d (%s) recorded as %q", m.Version, m.Name, applied[m.Version])
 		}
+	}
+	if st.Backend() != SQLite {
+		return
 	}
 	var v int
 	st.DB().QueryRow("PRAGMA user_version").Scan(&v)
