@@ -203,10 +203,12 @@ func nullID(id int64) any {
 // Server listings that only the web UI needs.
 
 // AdminServers lists live servers for the admin page, newest first. A
-// non-empty ipPrefix keeps servers whose address starts with it.
+// non-empty ipPrefix keeps servers whose address starts with it, in any
+// case (addresses are stored in lower case; PostgreSQL's LIKE, unlike
+// SQLite's, tells cases apart).
 func (q q) AdminServers(ctx context.Context, ipPrefix string, limit int) ([]Server, error) {
 	return q.servers(ctx, "admin server list",
-		`WHERE deleted_at IS NULL AND (? = '' OR ip LIKE ? || '%') ORDER BY id DESC LIMIT ?`, ipPrefix, ipPrefix, limit)
+		`WHERE deleted_at IS NULL AND (? = '' OR ip LIKE lower(?) || '%') ORDER BY id DESC LIMIT ?`, ipPrefix, ipPrefix, limit)
 }
 
 // CountServersByAccount counts an account's live servers.
