@@ -121,12 +121,12 @@ func openWith(ctx context.Context, dsn string, steps []Migration) (*Store, error
 		db.SetMaxOpenConns(8)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("store: open %s: %w", Redacted(dsn), err)
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("store: open %s: %w", Redacted(dsn), err)
 	}
 	cache := &stmtCache{db: db, m: map[string]*sql.Stmt{}, rebind: backend.rebind}
 	s := &Store{q: q{x: cachedQuerier{cache: cache}}, db: db, cache: cache, backend: backend}
@@ -137,8 +137,8 @@ func openWith(ctx context.Context, dsn string, steps []Migration) (*Store, error
 	return s, nil
 }
 
-// redact drops the password from a URL DSN for messages.
-func redact(dsn string) string {
+// Redacted is dsn without its password, for logs and messages.
+func Redacted(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
 		if _, has := u.User.Password(); has {
 			return u.Redacted()
