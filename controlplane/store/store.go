@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,12 +161,29 @@ func (s *Store) Close() error {
 // tables (the web UI) and for metrics (sql.DBStats).
 func (s *Store) DB() *sql.DB { return s.db }
 
+// writerLock is the PostgreSQL advisory lock key every InTx takes.
+const writerLock = 0x6e7470706f6f6d
+
 // InTx runs fn in one transaction and commits when fn returns nil. The
 // commit has happened when InTx returns nil.
+//
+// Transactions run one at a time, on both backends: SQLite's are
+// immediate (the write lock is taken at BEGIN), and on PostgreSQL each
+// first takes one advisory lock, held to its end. So a transaction that
+// reads and then writes (a batch reads the other monitors' scores, then
+// stores the median) sees every transaction committed before it, as on
+// SQLite, across all control planes sharing the database. Single
+// statements outside InTx do not wait for it.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
+	}
+	if s.backend == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(writerLock)+`)`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: begin: %w", err)
+		}
 	}
 	if err := fn(&Tx{q{x: cachedQuerier{cache: s.cache, tx: tx}}}); err != nil {
 		tx.Rollback()
