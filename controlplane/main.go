@@ -1,5 +1,5 @@
 // Command controlplane is the NTP pool's control plane: accounts, servers
-// and monitors in SQLite, the monitor API, scoring, monitor selection and
+// and monitors in SQLite or PostgreSQL, the monitor API, scoring, monitor selection and
 // the publisher that writes the scored server sets into etcd for the
 // ntppool CoreDNS plugin. See README.md.
 //
@@ -9,6 +9,7 @@
 //	controlplane monitor create NAME    # prints the monitor's token once
 //	controlplane servers list | monitors list
 //	controlplane vendor approve NAME
+//	controlplane backup -out FILE | restore -in FILE
 package main
 
 import (
@@ -37,6 +38,8 @@ Commands:
   servers list            list servers with their scores
   monitors list           list monitors
   vendor approve NAME     approve a vendor zone
+  backup -out FILE        copy the database while it runs (SQLite or pg_dump)
+  restore -in FILE        restore a backup into a new database
 `
 
 func main() {
@@ -76,6 +79,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return monitorsList(ctx, args[2:], out, errOut)
 	case two("vendor", "approve"):
 		return vendorApprove(ctx, args[2:], out, errOut)
+	case args[0] == "backup":
+		return backupCmd(ctx, args[1:], out, errOut)
+	case args[0] == "restore":
+		return restoreCmd(ctx, args[1:], out, errOut)
 	}
 	fmt.Fprint(errOut, usage)
 	return fmt.Errorf("unknown command %q", args)
