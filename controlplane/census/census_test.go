@@ -20,7 +20,7 @@ func TestBuildCountsZonesAndSaveStoresTheDay(t *testing.T) {
 	defer st.Close()
 	for _, s := range []store.Server{
 		{IP: netip.MustParseAddr("192.0.2.1"), Netspeed: 1000, Country: "de", InPool: true, Score: 20},
-		{IP: netip.MustParseAddr("192.0.2.2"), Netspeed: 1000, Country: "de", InPool: true, Score: 2},  // registered, not active
+		{IP: netip.MustParseAddr("192.0.2.2"), Netspeed: 1000, Country: "de", InPool: true, Score: 2},   // registered, not active
 		{IP: netip.MustParseAddr("2001:db8::1"), Netspeed: 500, Country: "fr", InPool: true, Score: 20}, // IPv6, other country
 		{IP: netip.MustParseAddr("192.0.2.3"), Netspeed: 1000, Country: "de", Score: 20},                // not in the pool
 	} {
