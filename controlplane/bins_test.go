@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -67,4 +68,31 @@ func alive(pid int) bool {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// startCoreDNSBin runs the built CoreDNS with conf as its Corefile until
+// the test ends.
+func startCoreDNSBin(t *testing.T, conf string) *exec.Cmd {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "Corefile")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(buildBins(t), "coredns"), "-conf", path)
+	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// queryDNS runs "controlplane query" against server and returns the
+// addresses it printed (nil on a failed query).
+func queryDNS(server, name string) []string {
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"query", "-server", server, "-timeout", "1s", name}, &out, &errOut); err != nil {
+		return nil
+	}
+	return strings.Fields(out.String())
 }
