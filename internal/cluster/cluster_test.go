@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-var long = flag.Bool("cluster.long", false, "run each phase of the cluster test for 30 s instead of 3 s")
+var long = flag.Bool("cluster.long", false, "run each phase of the cluster test for 30 s instead of 2 s")
 
 // TestClusterSurvivesOneFailureAtATime starts the loopback cluster and,
 // under DNS and monitor load, kills the leading control plane, the etcd
@@ -15,7 +15,7 @@ var long = flag.Bool("cluster.long", false, "run each phase of the cluster test 
 // control plane leads within the lease TTL + 1 s, no acknowledged result
 // is lost, and score changes keep reaching every CoreDNS.
 //
-//	go test ./internal/cluster -v                      # about 30 s
+//	go test ./internal/cluster -v                      # about 45 s, 2 s phases
 //	go test ./internal/cluster -v -args -cluster.long  # phases of 30 s
 func TestClusterSurvivesOneFailureAtATime(t *testing.T) {
 	ctx := context.Background()
@@ -24,7 +24,7 @@ func TestClusterSurvivesOneFailureAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	cfg := RunConfig{Phase: 3 * time.Second}
+	cfg := RunConfig{Phase: 2 * time.Second}
 	if *long {
 		cfg.Phase = 30 * time.Second
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -37,10 +38,11 @@ type RunConfig struct {
 
 // Figures are what Run measured.
 type Figures struct {
-	DNSQueries      int64 // queries sent, retries included
-	DNSLostSurvivor int64 // queries unanswered by a CoreDNS that was never killed (goal 0)
-	DNSLostKilled   int64 // queries unanswered by the killed CoreDNS (the client retried elsewhere)
-	DNSClientFailed int64 // queries no CoreDNS answered, after retrying every one (goal 0)
+	DNSQueries      int64         // queries sent, retries included
+	DNSLostSurvivor int64         // queries unanswered by a CoreDNS that was never killed (goal 0)
+	DNSLostKilled   int64         // queries unanswered by the killed CoreDNS (the client retried elsewhere)
+	DNSClientFailed int64         // queries no CoreDNS answered, after retrying every one (goal 0)
+	DNSSlowest      time.Duration // the slowest answer of a surviving CoreDNS (a query waits 1 s)
 
 	LeaderTakeover time.Duration // leading control plane killed to the other leading
 	LeaseTTL       time.Duration
@@ -66,8 +68,8 @@ type PhaseFigure struct {
 
 func (f Figures) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "DNS: %d queries; unanswered at surviving CoreDNS %d, at the killed one %d; clients with no answer after retries %d\n",
-		f.DNSQueries, f.DNSLostSurvivor, f.DNSLostKilled, f.DNSClientFailed)
+	fmt.Fprintf(&b, "DNS: %d queries; unanswered at surviving CoreDNS %d (slowest answer %v), at the killed one %d; clients with no answer after retries %d\n",
+		f.DNSQueries, f.DNSLostSurvivor, f.DNSSlowest.Round(time.Millisecond), f.DNSLostKilled, f.DNSClientFailed)
 	fmt.Fprintf(&b, "leader control plane killed: new leader after %v (lease TTL %v)\n", f.LeaderTakeover.Round(time.Millisecond), f.LeaseTTL)
 	fmt.Fprintf(&b, "etcd leader killed: new etcd leader after %v; control plane leader changes meanwhile %d\n",
 		f.EtcdElection.Round(time.Millisecond), f.LeaderChanges)
@@ -81,12 +83,21 @@ func (f Figures) String() string {
 
 // query asks addr for Zone's A records; nil when it did not answer.
 func query(addr string, timeout time.Duration) []netip.Addr {
+	ips, _ := queryWhy(addr, timeout)
+	return ips
+}
+
+// queryWhy is query with the reason of a failure.
+func queryWhy(addr string, timeout time.Duration) ([]netip.Addr, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(Zone), dns.TypeA)
 	c := &dns.Client{Timeout: timeout}
 	r, _, err := c.Exchange(m, addr)
-	if err != nil || r.Rcode != dns.RcodeSuccess {
-		return nil
+	if err != nil {
+		return nil, err
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		return nil, fmt.Errorf("rcode %s", dns.RcodeToString[r.Rcode])
 	}
 	var out []netip.Addr
 	for _, rr := range r.Answer {
@@ -95,7 +106,10 @@ func query(addr string, timeout time.Duration) []netip.Addr {
 			out = append(out, ip)
 		}
 	}
-	return out
+	if len(out) == 0 {
+		return nil, errors.New("no addresses")
+	}
+	return out, nil
 }
 
 // ackedBatch is a batch a control plane acknowledged.
@@ -113,13 +127,15 @@ type run struct {
 
 	dnsKilled atomic.Int32 // index+1 of the killed CoreDNS, 0 before
 	lostAt    [3]atomic.Int64
+	slowest   [3]atomic.Int64 // nanoseconds
+	start     time.Time
 	queries   atomic.Int64
 	clientErr atomic.Int64
 
 	mu    sync.Mutex
 	acked map[int64][]ackedBatch // by monitor id
 	tries atomic.Int64
-	cpOK  [2]atomic.Bool     // control plane alive (for posting)
+	cpOK  [2]atomic.Bool // control plane alive (for posting)
 	seq   atomic.Int64
 }
 
@@ -142,7 +158,7 @@ func (c *Cluster) Run(ctx context.Context, cfg RunConfig) (Figures, error) {
 		return Figures{}, fmt.Errorf("cluster: etcd client: %w", err)
 	}
 	defer cli.Close()
-	r := &run{c: c, cfg: cfg, cli: cli, acked: map[int64][]ackedBatch{}}
+	r := &run{c: c, cfg: cfg, cli: cli, acked: map[int64][]ackedBatch{}, start: time.Now()}
 	r.f.LeaseTTL = c.cfg.LeaseTTL
 	r.cpOK[0].Store(true)
 	r.cpOK[1].Store(true)
@@ -173,6 +189,11 @@ func (c *Cluster) Run(ctx context.Context, cfg RunConfig) (Figures, error) {
 		}
 	}
 	r.f.DNSClientFailed = r.clientErr.Load()
+	for i := range r.slowest {
+		if int32(i+1) != r.dnsKilled.Load() {
+			r.f.DNSSlowest = max(r.f.DNSSlowest, time.Duration(r.slowest[i].Load()))
+		}
+	}
 	r.f.PostRetries = r.tries.Load()
 	return r.f, r.checkResults(ctx)
 }
@@ -433,14 +454,21 @@ func (r *run) dnsClient(ctx context.Context, i int) {
 				continue // a client that moved on does not come back to it
 			}
 			r.queries.Add(1)
-			if len(query(r.c.DNS[j].Addr, 200*time.Millisecond)) > 0 {
+			sent := time.Now()
+			_, err := queryWhy(r.c.DNS[j].Addr, time.Second)
+			if d := int64(time.Since(sent)); d > r.slowest[j].Load() {
+				r.slowest[j].Store(d)
+			}
+			if err == nil {
 				ok = true
 				break
 			}
 			if ctx.Err() != nil {
 				return
 			}
-			r.lostAt[j].Add(1)
+			if r.lostAt[j].Add(1) <= 3 && int32(j+1) != r.dnsKilled.Load() {
+				r.c.logf("%s: query failed at %v: %v", r.c.DNS[j].Name, time.Since(r.start).Round(time.Millisecond), err)
+			}
 		}
 		if !ok {
 			r.clientErr.Add(1)
