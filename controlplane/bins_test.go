@@ -70,15 +70,16 @@ func alive(pid int) bool {
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
-// startCoreDNSBin runs the built CoreDNS with conf as its Corefile until
-// the test ends.
-func startCoreDNSBin(t *testing.T, conf string) *exec.Cmd {
+// startCoreDNSBin runs the built CoreDNS with conf as its Corefile (and
+// env added to its environment) until the test ends.
+func startCoreDNSBin(t *testing.T, conf string, env ...string) *exec.Cmd {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "Corefile")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(buildBins(t), "coredns"), "-conf", path)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,11 +25,12 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/unitcheck"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 )
 
 // testPKI is a CA with a server certificate for 127.0.0.1 and a client
-// certificate, as PEM files in dir.
+// certificate, as PEM files in dir named as the systemd units' credentials.
 type testPKI struct {
 	CA, ServerCert, ServerKey, ClientCert, ClientKey string
 }
@@ -80,18 +82,20 @@ func newPKI(t *testing.T, dir string) testPKI {
 	srvDER, srvKey := issue(2, "etcd", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
 	cliDER, cliKey := issue(3, "ntppool", x509.ExtKeyUsageClientAuth)
 	return testPKI{
-		CA:         write("ca.pem", "CERTIFICATE", caDER),
-		ServerCert: write("server.pem", "CERTIFICATE", srvDER),
-		ServerKey:  writeKey("server-key.pem", srvKey),
-		ClientCert: write("client.pem", "CERTIFICATE", cliDER),
-		ClientKey:  writeKey("client-key.pem", cliKey),
+		CA:         write("etcd-ca.pem", "CERTIFICATE", caDER),
+		ServerCert: write("etcd-server.pem", "CERTIFICATE", srvDER),
+		ServerKey:  writeKey("etcd-server-key.pem", srvKey),
+		ClientCert: write("etcd-client.pem", "CERTIFICATE", cliDER),
+		ClientKey:  writeKey("etcd-client-key.pem", cliKey),
 	}
 }
 
 // TestEtcdOverTLSWithClientCertificates: etcd serves clients over TLS and
-// requires a client certificate; "serve" publishes through it and CoreDNS
-// (tls CERT KEY CACERT) answers with the published server, while a client
-// without a certificate is refused.
+// requires a client certificate; "serve" (configured by the etcd settings
+// of its systemd unit) publishes through it and CoreDNS (tls CERT KEY
+// CACERT from the credentials directory, as its unit's Corefile does)
+// answers with the published server, while a client without a
+// certificate is refused.
 func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -129,8 +133,16 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	startServe(t, db, etcd.Endpoint(), freePort(t),
-		"NTPPOOL_ETCD_CERT="+pki.ClientCert, "NTPPOOL_ETCD_KEY="+pki.ClientKey, "NTPPOOL_ETCD_CACERT="+pki.CA)
+	var env []string
+	for _, kv := range unitcheck.Environment(t, "ntppool-controlplane.service", dir) {
+		if strings.HasPrefix(kv, "NTPPOOL_ETCD_") {
+			env = append(env, kv)
+		}
+	}
+	if len(env) != 3 {
+		t.Fatalf("the unit's etcd settings: %v, want certificate, key and CA", env)
+	}
+	startServe(t, db, etcd.Endpoint(), freePort(t), env...)
 
 	dns := freePort(t)
 	host, port := splitHostPort(dns)
@@ -138,10 +150,10 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
     bind %s
     ntppool {
         endpoint %s
-        tls %s %s %s
+        tls {$CREDENTIALS_DIRECTORY}/etcd-client.pem {$CREDENTIALS_DIRECTORY}/etcd-client-key.pem {$CREDENTIALS_DIRECTORY}/etcd-ca.pem
     }
 }
-`, port, host, etcd.Endpoint(), pki.ClientCert, pki.ClientKey, pki.CA))
+`, port, host, etcd.Endpoint()), "CREDENTIALS_DIRECTORY="+dir)
 	took := wait.For(t, 30*time.Second, "the published server in CoreDNS's answer", func() bool {
 		return slices.Contains(queryDNS(dns, "pool.ntp.test"), ip.String())
 	})
