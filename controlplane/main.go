@@ -10,6 +10,7 @@
 //	controlplane servers list | monitors list
 //	controlplane vendor approve NAME
 //	controlplane backup -out FILE | restore -in FILE
+//	controlplane query pool.ntp.test    # the dev pool's DNS answer, without dig
 package main
 
 import (
@@ -33,6 +34,7 @@ Commands:
   dev                     run a whole pool on this machine (embedded etcd, web UI,
                           a monitor, CoreDNS, demo NTP servers), data in ./data
   serve                   run the control plane against an external etcd
+  query NAME              ask the dev pool's DNS for NAME's addresses (like dig)
   user create             create a user (--admin for an administrator)
   monitor create NAME     create a monitor and print its token (shown only once)
   servers list            list servers with their scores
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return runDev(ctx, args[1:], out, errOut)
 	case args[0] == "serve":
 		return runServe(ctx, args[1:], out, errOut)
+	case args[0] == "query":
+		return runQuery(ctx, args[1:], out, errOut)
 	case two("user", "create"):
 		return userCreate(ctx, args[2:], out, errOut)
 	case two("monitor", "create"):

@@ -32,7 +32,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	pgtest.Main(m)
+	code := pgtest.Run(m)
+	if binsDir != "" {
+		os.RemoveAll(binsDir)
+	}
+	os.Exit(code)
 }
 
 const restartKey = "restart-test-ticket-key-0123456789abcdef"

@@ -102,7 +102,7 @@ func newSiteWith(t *testing.T, mod func(*Config), opt siteOptions) *site {
 		t.Fatal(err)
 	}
 	s.web = w
-	t.Cleanup(w.bg.Wait) // before the store closes
+	t.Cleanup(w.Close) // before the store closes
 	s.ts.Config.Handler = w.Handler()
 	s.ts.Start()
 	t.Cleanup(s.ts.Close)

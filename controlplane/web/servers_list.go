@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
@@ -79,13 +80,13 @@ func (s *Server) serversPage(ctx context.Context, u *store.User) (serversPage, e
 // serverRow describes one server, with its share of each of its zones:
 // its weight over the sum of the weights of the zone's active servers of
 // the same IP version.
-func (s *Server) serverRow(c *census, srv store.Server) serverRow {
+func (s *Server) serverRow(c *counts, srv store.Server) serverRow {
 	row := serverRow{ID: srv.ID, IP: srv.IP.String(), Score: srv.Score, State: s.serverState(srv),
 		Netspeed: srv.Netspeed, Country: srv.Zone(), DeletionOn: srv.DeletionOn}
-	w := float64(s.cfg.Score.Weight(s.now(), scoreServer(srv)))
-	for _, z := range zonesOf(srv.Zone()) {
+	w := float64(s.cfg.Score.Weight(s.now(), census.ScoreServer(srv)))
+	for _, z := range census.ZonesOf(srv.Zone()) {
 		share := 0.0
-		if total := c.get(z, ipVersion(srv)).Weight; w > 0 && total > 0 {
+		if total := c.Get(z, census.IPVersion(srv)).Weight; w > 0 && total > 0 {
 			share = min(1, w/float64(total))
 		}
 		row.Zones = append(row.Zones, zoneShare{Zone: z, Share: share})

@@ -54,14 +54,18 @@ var (
 )
 
 // Main runs the tests and then stops the shared server, if one started.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain with cleanups of its own: it runs the tests,
+// stops the shared server and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // NewDatabase creates an empty database on the shared server and returns its
