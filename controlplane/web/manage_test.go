@@ -110,6 +110,9 @@ func TestChangeNetspeedCountryAndDeletion(t *testing.T) {
 		t.Fatalf("saving the unchanged net speed: %d", r.StatusCode)
 	}
 	c.post(path+"/netspeed", url.Values{"netspeed": {"12345"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "not one of the offered")
+	// Unverified: it can only go down.
+	c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "can only be lowered")
+	verifyServer(t, s, c, path, "127.0.0.6")
 	if r := c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("netspeed %d", r.StatusCode)
 	}
