@@ -178,8 +178,11 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	s := newSite(t, nil)
 	c, u := s.signUp("me@example.test")
 	c.post("/manage/servers", url.Values{"ip": {"127.0.0.9"}})
+	holder, _ := s.signUp("holder@example.test")
+	holder.post("/manage/servers", url.Values{"ip": {"127.0.0.8"}})
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.8"}}) // a claim
 	r := c.get("/manage/account/download")
-	r.want(t, http.StatusOK, "127.0.0.9", "me@example.test")
+	r.want(t, http.StatusOK, "127.0.0.9", "me@example.test", `"claims": [`, `"ip": "127.0.0.8"`)
 	if !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
 		t.Error("download is not an attachment")
 	}
@@ -197,6 +200,9 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	}
 	if _, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.9")); err == nil {
 		t.Error("server still live after account deletion")
+	}
+	if cl, _ := s.st.AccountClaims(context.Background(), u.AccountID); len(cl) != 0 {
+		t.Errorf("claims survive account deletion: %+v", cl)
 	}
 	// The history page still answers for the deleted server.
 	s.client().get("/scores/127.0.0.9").want(t, http.StatusOK, "deleted")
