@@ -459,7 +459,7 @@ func (r *Registry) underCap(ctx context.Context, count func(context.Context, int
 	}
 	if n >= MaxUnverified {
 		return fieldErr(FieldAddress, CodeUnverifiedCap,
-			"your account has %d servers not verified yet; verify or delete them before adding more", n)
+			"your account has %d servers or claims not verified yet; verify them (or delete or withdraw them) before adding more", n)
 	}
 	return nil
 }

@@ -179,7 +179,7 @@ func TestUnverifiedNetspeedAndCap(t *testing.T) {
 		t.Fatalf("net speed raised to %d", srv.Netspeed)
 	}
 	c.post("/manage/servers", url.Values{"ip": {"127.0.0.3"}})
-	c.post("/manage/servers", url.Values{"ip": {"127.0.0.4"}}).want(t, http.StatusUnprocessableEntity, `id="ip-err"`, "2 servers not verified yet")
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.4"}}).want(t, http.StatusUnprocessableEntity, `id="ip-err"`, "2 servers or claims not verified yet")
 
 	admin := s.admin("admin@example.test")
 	admin.get("/admin/servers").want(t, http.StatusOK, "Mark verified")
