@@ -281,3 +281,21 @@ func TestHostnameAddsEachAddress(t *testing.T) {
 		wantField(t, err, FieldAddress, CodeInvalid)
 	}
 }
+
+// Each of a hostname's addresses goes through the address rules: a
+// private one is refused, a public one beside it added.
+func TestHostnameAddressesCheckedEachOnTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	acct, _ := st.CreateAccount(ctx, "a")
+	r := New(st, Config{Resolver: mapResolver{"mixed.example.test": {"10.0.0.1", "81.2.69.160"}},
+		Check: func(context.Context, netip.Addr) (int, error) { return 2, nil }})
+	added, err := r.Add(ctx, acct, Input{Address: "mixed.example.test"})
+	if err != nil || len(added) != 2 {
+		t.Fatalf("add: %+v %v", added, err)
+	}
+	wantField(t, added[0].Err, FieldAddress, CodeNotPublic)
+	if added[1].Err != nil || added[1].Server.IP.String() != "81.2.69.160" || !added[1].Server.VerifiedAt.IsZero() {
+		t.Fatalf("public address: %+v", added[1])
+	}
+}
