@@ -297,7 +297,9 @@ var demoServers = []struct {
 }{{"de", 25000}, {"us", 12000}, {"gb", 3000}, {"jp", 1500}, {"fr", 6000}, {"br", 1500}, {"au", 3000}, {"za", 512}}
 
 // startDemo runs n NTP servers on 127.0.0.11... (port ntpPort) and
-// registers those not registered yet. stop closes them.
+// registers those not registered yet, verified: they run on this machine,
+// and their net speeds are above what an unverified server may start at.
+// stop closes them.
 func startDemo(ctx context.Context, a *app, account int64, n int, ntpPort uint16, log *slog.Logger) (func(), error) {
 	var srvs []*ntpserver.Server
 	stop := func() {
@@ -315,7 +317,8 @@ func startDemo(ctx context.Context, a *app, account int64, n int, ntpPort uint16
 		}
 		srvs = append(srvs, s)
 		speed := demoServers[i].netspeed
-		_, err = a.reg.Register(ctx, account, registry.Input{Address: ip.String(), Netspeed: &speed, Country: demoServers[i].country})
+		_, err = a.reg.Register(ctx, account, registry.Input{Address: ip.String(), Netspeed: &speed, Country: demoServers[i].country,
+			Verified: true})
 		if fe, ok := errors.AsType[*registry.FieldError](err); ok && fe.Code == registry.CodeRegistered {
 			continue
 		}

@@ -103,6 +103,12 @@ func TestDevFirstStartAndRestartKeepData(t *testing.T) {
 	if len(servers) != 2 || len(mons) != 1 || err != nil || !u.IsAdmin || !u.CheckPassword(pw[1]) {
 		t.Fatalf("after restart: %d servers, %d monitors, admin %+v (%v)", len(servers), len(mons), u, err)
 	}
+	// The demo servers are this machine's: verified, at their net speeds.
+	for i, s := range servers {
+		if s.VerifiedAt.IsZero() || s.AccountID != u.AccountID || s.Netspeed != demoServers[i].netspeed {
+			t.Errorf("demo server %+v, want verified, the admin's, at %d kbit/s", s, demoServers[i].netspeed)
+		}
+	}
 }
 
 // startDevProcess runs "controlplane dev" as a process with a real

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -220,6 +221,10 @@ func TestUpgradeFromFirstRelease(t *testing.T) {
 	if err != nil || srv.IP.String() != "192.0.2.10" || srv.Score != 17.5 {
 		t.Fatalf("server 1 after upgrade: %+v %v", srv, err)
 	}
+	// Servers that exist at the ownership step are taken as verified.
+	if !srv.VerifiedAt.Equal(srv.CreatedAt) {
+		t.Fatalf("server 1 verified at %v, want its creation %v", srv.VerifiedAt, srv.CreatedAt)
+	}
 	u, err := st.UserByEmail(ctx, "owner@example.org")
 	if err != nil || !u.IsAdmin {
 		t.Fatalf("user after upgrade: %+v %v", u, err)
@@ -235,20 +240,23 @@ func TestUpgradeFromFirstRelease(t *testing.T) {
 func TestUpgradeAppliesSkippedLegacyStep(t *testing.T) {
 	ctx := context.Background()
 	path := copyFixture(t, "schema-v104-legacy.db")
-	st, err := Open(ctx, path)
+	// Edit the legacy file directly: opening it through Open first would
+	// also apply the steps after the legacy ones, which adoption does not
+	// look for.
+	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, col := range []string{"health_bucket", "hc_points", "hc_step", "hc_rtt", "hc_rtt_n", "hp_points", "hp_step", "hp_rtt", "hp_rtt_n"} {
-		if _, err := st.DB().Exec(`ALTER TABLE monitor_servers DROP COLUMN ` + col); err != nil {
+		if _, err := db.Exec(`ALTER TABLE monitor_servers DROP COLUMN ` + col); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.DB().Exec(`DROP TABLE schema_migrations; PRAGMA user_version = 104`); err != nil {
+	if _, err := db.Exec(`DROP TABLE IF EXISTS schema_migrations; PRAGMA user_version = 104`); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	st, err = Open(ctx, path)
+	db.Close()
+	st, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
