@@ -8,21 +8,19 @@ import (
 
 // mountWeb mounts the web UI (public and manage sites) at "/" of a.mux,
 // beside the monitor API under /monitor/v1/. This is the one place that
-// knows the web package; the site's background jobs (alert emails,
-// automatic removal, zone counts) run only on the leader (app.run).
+// knows the web package; the site serves HTTP only (its periodic work is
+// the leader's: app.leaderJobs).
 func (a *app) mountWeb() error {
 	site, err := web.New(web.Config{
-		SiteName:        a.cfg.SiteName,
-		BaseURL:         a.cfg.BaseURL,
-		NewsDir:         a.cfg.NewsDir,
-		TermsFile:       a.cfg.TermsFile,
-		PrivacyFile:     a.cfg.PrivacyFile,
-		Mail:            a.cfg.Mail,
-		Alert:           a.cfg.Alert,
-		ZoneCountsEvery: a.cfg.ZoneCountsEvery,
-		PoolZone:        a.cfg.PoolZone,
-		SecureCookies:   a.cfg.SecureCookie,
-		Score:           a.cfg.Score,
+		SiteName:      a.cfg.SiteName,
+		BaseURL:       a.cfg.BaseURL,
+		NewsDir:       a.cfg.NewsDir,
+		TermsFile:     a.cfg.TermsFile,
+		PrivacyFile:   a.cfg.PrivacyFile,
+		Mail:          a.cfg.Mail,
+		PoolZone:      a.cfg.PoolZone,
+		SecureCookies: a.cfg.SecureCookie,
+		Score:         a.cfg.Score,
 	}, web.Deps{
 		Store:    a.st,
 		Registry: a.reg,

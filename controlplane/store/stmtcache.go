@@ -16,8 +16,11 @@ const maxCached = 512
 // nothing itself.
 type stmtCache struct {
 	db *sql.DB
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	// rebind turns the store's SQL into the backend's (placeholders);
+	// the cache keys by the store's text, so it runs once per query.
+	rebind func(string) string
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
 }
 
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -27,7 +30,7 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if ok {
 		return st, nil
 	}
-	st, err := c.db.PrepareContext(ctx, query)
+	st, err := c.db.PrepareContext(ctx, c.rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +95,9 @@ func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args .
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		if c.tx != nil {
-			return c.tx.QueryRowContext(ctx, query, args...)
+			return c.tx.QueryRowContext(ctx, c.cache.rebind(query), args...)
 		}
-		return c.cache.db.QueryRowContext(ctx, query, args...)
+		return c.cache.db.QueryRowContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

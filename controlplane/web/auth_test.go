@@ -124,9 +124,12 @@ func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
 	if l.allow(now, "ip:d", "email:3") {
 		t.Error("per-client limit not applied")
 	}
-	l.prune(now.Add(3 * time.Hour))
-	if len(l.m) != 0 {
-		t.Errorf("prune kept %d buckets", len(l.m))
+	// Hours later the idle buckets are forgotten by the next attempt.
+	if !l.allow(now.Add(3*time.Hour), "ip:e") {
+		t.Error("a new client refused")
+	}
+	if len(l.m) != 1 {
+		t.Errorf("after pruning %d buckets, want 1", len(l.m))
 	}
 }
 

@@ -72,6 +72,8 @@ type siteOptions struct {
 	// strict refuses non-public addresses, as production does; otherwise
 	// the registry admits the loopback NTP servers (--allow-private).
 	strict bool
+	// resolver answers hostname lookups; nil uses the system's.
+	resolver registry.Resolver
 }
 
 func newSite(t *testing.T, mod func(*Config)) *site {
@@ -96,13 +98,13 @@ func newSiteWith(t *testing.T, mod func(*Config), opt siteOptions) *site {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	reg := registry.New(st, registry.Config{AllowPrivate: !opt.strict, NTPPort: startNTP(t), CheckTimeout: 300 * time.Millisecond,
-		OnChange: func(int64) { s.changes.Add(1) }})
+		Resolver: opt.resolver, OnChange: func(int64) { s.changes.Add(1) }})
 	w, err := New(cfg, Deps{Store: st, Registry: reg, Logger: log, Changed: func() { s.changes.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.web = w
-	t.Cleanup(w.bg.Wait) // before the store closes
+	t.Cleanup(w.Close) // before the store closes
 	s.ts.Config.Handler = w.Handler()
 	s.ts.Start()
 	t.Cleanup(s.ts.Close)

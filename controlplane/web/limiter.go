@@ -18,6 +18,9 @@ type limiter struct {
 	r     rate.Limit
 	burst int
 	m     map[string]*limEntry
+	// pruned is when idle buckets were last forgotten: allow does it at
+	// most once a minute, so the map stays small on every instance.
+	pruned time.Time
 }
 
 type limEntry struct {
@@ -35,6 +38,9 @@ func newLimiter(r rate.Limit, burst int) *limiter {
 func (l *limiter) allow(now time.Time, keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if now.Sub(l.pruned) >= time.Minute {
+		l.prune(now)
+	}
 	ok := true
 	for _, k := range keys {
 		e := l.m[k]
@@ -50,10 +56,9 @@ func (l *limiter) allow(now time.Time, keys ...string) bool {
 	return ok
 }
 
-// prune forgets buckets idle long enough to be full again.
+// prune forgets buckets idle long enough to be full again; l.mu is held.
 func (l *limiter) prune(now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.pruned = now
 	idle := time.Duration(float64(l.burst)/float64(l.r)*float64(time.Second)) + time.Minute
 	for k, e := range l.m {
 		if now.Sub(e.seen) > idle {
