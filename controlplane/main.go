@@ -6,6 +6,7 @@
 //	controlplane dev                    # the whole pool on this machine
 //	controlplane serve                  # production: external etcd, one of N instances
 //	controlplane user create --admin --email E
+//	controlplane user role EMAIL monitor-admin
 //	controlplane monitor create NAME    # prints the monitor's token once
 //	controlplane servers list | monitors list
 //	controlplane vendor approve NAME
@@ -33,6 +34,7 @@ Commands:
                           a monitor, CoreDNS, demo NTP servers), data in ./data
   serve                   run the control plane against an external etcd
   user create             create a user (--admin for an administrator)
+  user role EMAIL ROLE    grant a role (admin, monitor-admin, support); -revoke takes it
   monitor create NAME     create a monitor and print its token (shown only once)
   servers list            list servers with their scores
   monitors list           list monitors
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return runServe(ctx, args[1:], out, errOut)
 	case two("user", "create"):
 		return userCreate(ctx, args[2:], out, errOut)
+	case two("user", "role"):
+		return userRole(ctx, args[2:], out, errOut)
 	case two("monitor", "create"):
 		return monitorCreate(ctx, args[2:], out, errOut)
 	case two("servers", "list"):

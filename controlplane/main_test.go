@@ -71,11 +71,15 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("monitor create: %q %v", out, err)
 	}
 	tok := strings.TrimSpace(out[strings.Index(out, "now): ")+len("now): "):])
-	if _, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip-version", "5", "x"); err == nil {
-		t.Fatal("ip version 5 accepted")
+	if _, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip4", "2001:db8::1", "x"); err == nil {
+		t.Fatal("an IPv6 address accepted as -ip4")
+	}
+	if out, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip4", "192.0.2.7", "-ip6", "2001:db8::7", "dual1"); err != nil {
+		t.Fatalf("monitor create dual-stack: %q %v", out, err)
 	}
 	out, _, err = runCmd(t, "monitors", "list", "-db", db)
-	if err != nil || !strings.Contains(out, "berlin1") || !strings.Contains(out, "Berlin") || strings.Contains(out, tok) {
+	if err != nil || !strings.Contains(out, "berlin1") || !strings.Contains(out, "Berlin") || strings.Contains(out, tok) ||
+		!strings.Contains(out, "192.0.2.7") || !strings.Contains(out, "2001:db8::7") {
 		t.Fatalf("monitors list: %q %v", out, err)
 	}
 	if _, _, err := runCmd(t, "vendor", "approve", "-db", db, "nosuch"); err == nil {

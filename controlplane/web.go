@@ -22,6 +22,7 @@ func (a *app) mountWeb() error {
 		ZoneCountsEvery: a.cfg.ZoneCountsEvery,
 		PoolZone:        a.cfg.PoolZone,
 		SecureCookies:   a.cfg.SecureCookie,
+		AllowPrivate:    a.cfg.AllowPrivate,
 		Score:           a.cfg.Score,
 	}, web.Deps{
 		Store:    a.st,
