@@ -241,31 +241,50 @@ func (q q) TouchMonitor(ctx context.Context, id int64, ip netip.Addr, t time.Tim
 	return nil
 }
 
-// MonitorHealth is one monitor's record over a window, for the admin pages.
+// MonitorHealth is one monitor's record over the health window, for the
+// admin pages.
 type MonitorHealth struct {
 	MonitorID int64
-	Probes    int64
+	Probes    float64 // probes in the window (as the pairs' health counts them)
 	AvgStep   float64
 	AvgRTT    float64 // seconds; 0 when no probe had one
 }
 
-// MonitorHealths aggregates each monitor's probe rows since since (the
-// admin's 24-hour view); monitors without rows are absent.
-func (q q) MonitorHealths(ctx context.Context, since time.Time) (map[int64]MonitorHealth, error) {
-	rows, err := queryAll(ctx, q, "monitor health", func(r rowScanner) (MonitorHealth, error) {
-		var h MonitorHealth
-		var step, rtt sql.NullFloat64
-		err := r.Scan(&h.MonitorID, &h.Probes, &step, &rtt)
-		h.AvgStep, h.AvgRTT = step.Float64, rtt.Float64
-		return h, err
-	}, `SELECT monitor_id, COUNT(*), AVG(step), AVG(rtt) FROM log_scores
-		WHERE ts >= ? AND monitor_id IS NOT NULL GROUP BY monitor_id`, since.UnixMilli())
+// MonitorHealths sums each monitor's pair health (PairStatuses) over the
+// window: probes, and step and RTT averaged over its probes. It reads the
+// pairs' health, not the history, which would be 17 million rows a day in
+// a large pool. Monitors without probes are absent.
+func (q q) MonitorHealths(ctx context.Context, now time.Time, window time.Duration) (map[int64]MonitorHealth, error) {
+	pairs, err := q.PairStatuses(ctx, now, window)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]MonitorHealth, len(rows))
-	for _, h := range rows {
-		out[h.MonitorID] = h
+	type sums struct{ points, step, rtt, rttPoints float64 }
+	by := map[int64]*sums{}
+	for _, p := range pairs {
+		h := p.Health
+		if h.Points <= 0 {
+			continue
+		}
+		s := by[p.MonitorID]
+		if s == nil {
+			s = &sums{}
+			by[p.MonitorID] = s
+		}
+		s.points += h.Points
+		s.step += h.Points * h.AvgStep
+		if h.AvgRTT > 0 {
+			s.rtt += h.Points * h.AvgRTT
+			s.rttPoints += h.Points
+		}
+	}
+	out := make(map[int64]MonitorHealth, len(by))
+	for id, s := range by {
+		h := MonitorHealth{MonitorID: id, Probes: s.points, AvgStep: s.step / s.points}
+		if s.rttPoints > 0 {
+			h.AvgRTT = s.rtt / s.rttPoints
+		}
+		out[id] = h
 	}
 	return out, nil
 }

@@ -81,36 +81,43 @@ func TestMonitorAddressesAndFamilies(t *testing.T) {
 	}
 }
 
-func TestMonitorHealthsAggregateTheDay(t *testing.T) {
+func TestMonitorHealthsSumThePairs(t *testing.T) {
 	st, acct, _ := webFixture(t)
 	ctx := context.Background()
-	now := time.Now().Truncate(time.Second)
+	now := time.Now()
 	mid, _ := st.CreateMonitor(ctx, Monitor{Name: "m", TokenHash: "m"})
 	quiet, _ := st.CreateMonitor(ctx, Monitor{Name: "q", TokenHash: "q"})
-	sid, _ := st.CreateServer(ctx, Server{IP: netip.MustParseAddr("192.0.2.50"), AccountID: acct, Netspeed: 1000, InPool: true})
+	var servers []int64
+	for _, ip := range []string{"192.0.2.50", "192.0.2.51"} {
+		sid, _ := st.CreateServer(ctx, Server{IP: netip.MustParseAddr(ip), AccountID: acct, Netspeed: 1000, InPool: true})
+		servers = append(servers, sid)
+		for _, m := range []int64{mid, quiet} {
+			if _, err := st.AddMonitorServer(ctx, m, sid, PairActive, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	rtt := func(v float64) *float64 { return &v }
-	for _, l := range []LogScore{
-		{MonitorID: mid, Time: now.Add(-time.Hour), Step: 1, Score: 1, RTT: rtt(0.010)},
-		{MonitorID: mid, Time: now.Add(-2 * time.Hour), Step: -1, Score: 0, RTT: rtt(0.030)},
-		{MonitorID: mid, Time: now.Add(-3 * time.Hour), Step: 0.5, Score: 0}, // no reply: no RTT
-		{MonitorID: mid, Time: now.Add(-25 * time.Hour), Step: -5, Score: -5, RTT: rtt(1)},
-		{MonitorID: 0, Time: now.Add(-time.Hour), Step: 9, Score: 9}, // the overall row
+	// Server 1: steps 1 and -1 (RTT 10 and 30 ms); server 2: step 0.5
+	// without a reply.
+	for _, ups := range [][]ProbeUpdate{
+		{{ServerID: servers[0], Step: 1, Time: now.Add(-time.Hour), RTT: rtt(0.010)}, {ServerID: servers[1], Step: 0.5, Time: now.Add(-time.Hour)}},
+		{{ServerID: servers[0], Step: -1, Time: now.Add(-time.Minute), RTT: rtt(0.030)}},
 	} {
-		l.ServerID = sid
-		if err := st.AddLogScore(ctx, l); err != nil {
+		if err := st.RecordProbes(ctx, mid, ups, 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hs, err := st.MonitorHealths(ctx, now.Add(-24*time.Hour))
+	hs, err := st.MonitorHealths(ctx, now, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := hs[mid]
-	if len(hs) != 1 || h.Probes != 3 || h.AvgStep != 0.5/3*1 || h.AvgRTT < 0.0199 || h.AvgRTT > 0.0201 {
+	if len(hs) != 1 || h.Probes < 2.99 || h.Probes > 3.01 || h.AvgStep < 0.166 || h.AvgStep > 0.167 || h.AvgRTT < 0.0199 || h.AvgRTT > 0.0201 {
 		t.Errorf("health %+v (all %+v)", h, hs)
 	}
 	if _, ok := hs[quiet]; ok {
-		t.Error("a monitor without rows has a health")
+		t.Error("a monitor without probes has a health")
 	}
 }
 

@@ -24,6 +24,10 @@ type monitorsPage struct {
 // monitorSilentAfter is how long without contact marks a monitor silent.
 const monitorSilentAfter = 15 * time.Minute
 
+// monitorHealthWindow is the admin page's health window: a day, as the
+// pool's selection looks at it.
+const monitorHealthWindow = 24 * time.Hour
+
 // listMonitors is the monitor admins' list: owner, addresses, state, and
 // the last 24 hours' probes, average step and RTT.
 func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request, u *store.User) {
@@ -42,7 +46,7 @@ func (s *Server) monitorsPage(r *http.Request, u *store.User) (monitorsPage, err
 		return p, err
 	}
 	now := s.now()
-	day, err := s.st.MonitorHealths(r.Context(), now.Add(-24*time.Hour))
+	day, err := s.st.MonitorHealths(r.Context(), now, monitorHealthWindow)
 	if err != nil {
 		return p, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
@@ -72,6 +73,20 @@ func TestMonitorRegistrationAndApproval(t *testing.T) {
 		t.Error("behind NAT not saved")
 	}
 	vol.get("/manage/monitors").want(t, http.StatusOK, "active")
+
+	// Its day of health (the pairs' record) on the admin page.
+	sid, err := s.st.CreateServer(ctx, store.Server{IP: mustAddr("192.0.2.80"), Netspeed: 1000, InPool: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.st.AddMonitorServer(ctx, m.ID, sid, store.PairActive, time.Now())
+	rtt := 0.02
+	for _, step := range []float64{0.75, 0.25} {
+		if err := s.st.RecordProbes(ctx, m.ID, []store.ProbeUpdate{{ServerID: sid, Step: step, Time: time.Now(), RTT: &rtt}}, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	madm.get("/admin/monitors").want(t, http.StatusOK, `<td class="num">2</td><td class="num">0.50</td><td class="num">20.0 ms</td>`)
 	madm.get("/admin/audit").want(t, http.StatusOK, "monadmin@example.test", "monitor.state", "pending -&gt; testing", "testing -&gt; active", "monitor.nat")
 }
 
