@@ -81,21 +81,26 @@ func monitorCreate(ctx context.Context, args []string, out, errOut io.Writer) er
 	fs := newFlagSet("monitor create [flags] NAME", "Creates a monitor and prints its API token. The token is stored only as a hash:\nthis is the one time it is shown.", errOut)
 	db := fs.String("db", e.str("NTPPOOL_DB", "ntppool.db"), helpDB)
 	loc := fs.String("location", "", "where the monitor runs, e.g. \"Frankfurt, DE\"")
-	ipStr := fs.String("ip", "", "the address the monitor probes from (for the selection's network rules)")
-	ver := fs.Int("ip-version", 4, "IP version of the servers it probes: 4 or 6")
+	ip4Str := fs.String("ip4", "", "its IPv4 address: it watches IPv4 servers and calls the API from it")
+	ip6Str := fs.String("ip6", "", "its IPv6 address: it watches IPv6 servers and calls the API from it")
+	nat := fs.Bool("behind-nat", false, "accept its API calls from any address")
 	state := fs.String("state", store.MonitorActive, "global state: pending, testing or active")
 	if err := parse(fs, e, args, 1); err != nil {
 		return err
 	}
-	var ip netip.Addr
-	if *ipStr != "" {
-		var err error
-		if ip, err = netip.ParseAddr(*ipStr); err != nil {
-			return fmt.Errorf("monitor create: -ip: %w", err)
+	m := store.Monitor{Name: fs.Arg(0), Location: *loc, BehindNAT: *nat, State: *state}
+	for _, a := range []struct {
+		flag, val string
+		to        *netip.Addr
+	}{{"ip4", *ip4Str, &m.IP4}, {"ip6", *ip6Str, &m.IP6}} {
+		if a.val == "" {
+			continue
 		}
-	}
-	if *ver != 4 && *ver != 6 {
-		return errors.New("monitor create: -ip-version must be 4 or 6")
+		ip, err := netip.ParseAddr(a.val)
+		if err != nil {
+			return fmt.Errorf("monitor create: -%s: %w", a.flag, err)
+		}
+		*a.to = ip
 	}
 	switch *state {
 	case store.MonitorPending, store.MonitorTesting, store.MonitorActive:
@@ -103,7 +108,7 @@ func monitorCreate(ctx context.Context, args []string, out, errOut io.Writer) er
 		return fmt.Errorf("monitor create: -state %q: want pending, testing or active", *state)
 	}
 	return withDB(ctx, *db, func(st *store.Store) error {
-		tok, err := createMonitor(ctx, st, store.Monitor{Name: fs.Arg(0), Location: *loc, IP: ip, IPVersion: *ver, State: *state})
+		tok, err := createMonitor(ctx, st, m)
 		if err != nil {
 			return err
 		}
@@ -168,18 +173,62 @@ func printMonitors(ctx context.Context, st *store.Store, out io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tIP\tLOCATION\tLAST SEEN")
+	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tIPV4\tIPV6\tLOCATION\tLAST SEEN")
 	for _, m := range mons {
-		seen, ip := "never", ""
+		seen := "never"
 		if !m.LastSeen.IsZero() {
 			seen = m.LastSeen.Format(time.DateTime)
 		}
-		if m.IP.IsValid() {
-			ip = m.IP.String()
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Name, m.State, ip, m.Location, seen)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Name, m.State, family(m, 4), family(m, 6), m.Location, seen)
 	}
 	return tw.Flush()
+}
+
+// family describes what a monitor does for IP version ver: its address,
+// "any" when it watches the family without a registered address, or "-".
+func family(m store.Monitor, ver int) string {
+	switch {
+	case !m.Watches(ver):
+		return "-"
+	case m.Addr(ver).IsValid():
+		return m.Addr(ver).String()
+	}
+	return "any"
+}
+
+func userRole(ctx context.Context, args []string, out, errOut io.Writer) error {
+	e := &env{}
+	fs := newFlagSet("user role [flags] EMAIL ROLE", "Grants a role to a user, or revokes it with -revoke. Roles: admin (every role),\nmonitor-admin (approves, pauses and deletes monitors), support (takes servers\nout of the pool, edits their zones). The change is written to the audit log.", errOut)
+	db := fs.String("db", e.str("NTPPOOL_DB", "ntppool.db"), helpDB)
+	revoke := fs.Bool("revoke", false, "revoke the role instead of granting it")
+	if err := parse(fs, e, args, 2); err != nil {
+		return err
+	}
+	role, err := store.ParseRole(fs.Arg(1))
+	if err != nil {
+		return fmt.Errorf("user role: %w", err)
+	}
+	return withDB(ctx, *db, func(st *store.Store) error {
+		return st.InTx(ctx, func(tx *store.Tx) error {
+			u, err := tx.UserByEmail(ctx, fs.Arg(0))
+			if err != nil {
+				return fmt.Errorf("user role: %w", err)
+			}
+			if err := tx.SetUserRole(ctx, u.ID, role, !*revoke); err != nil {
+				return fmt.Errorf("user role: %w", err)
+			}
+			verb := "granted"
+			if *revoke {
+				verb = "revoked"
+			}
+			if err := tx.Audit(ctx, store.AuditEntry{Actor: "cli", Action: "user.role", Subject: "user " + u.Email,
+				Detail: role + " " + verb}); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "role %s %s for %s\n", role, verb, u.Email)
+			return nil
+		})
+	})
 }
 
 func vendorApprove(ctx context.Context, args []string, out, errOut io.Writer) error {

@@ -272,7 +272,7 @@ func bootstrap(ctx context.Context, st *store.Store, data string) (devBoot, erro
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		tok, err := createMonitor(ctx, st, store.Monitor{Name: devMonitorName, Location: "this machine",
-			IP: netip.MustParseAddr("127.0.0.1"), IPVersion: 4, State: store.MonitorActive})
+			IP4: netip.MustParseAddr("127.0.0.1"), State: store.MonitorActive})
 		if err != nil {
 			return b, err
 		}

@@ -85,7 +85,7 @@ func TestEndToEndScoreRisesAndFalls(t *testing.T) {
 	go func() { a.run(ctx, ln); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	tok, err := createMonitor(ctx, st, store.Monitor{Name: "m", IP: netip.MustParseAddr("127.0.0.1"), State: store.MonitorActive})
+	tok, err := createMonitor(ctx, st, store.Monitor{Name: "m", IP4: netip.MustParseAddr("127.0.0.1"), State: store.MonitorActive})
 	if err != nil {
 		t.Fatal(err)
 	}

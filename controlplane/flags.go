@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
+	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 // env reads flag defaults from the environment and collects bad values.
@@ -137,3 +141,63 @@ const (
 	helpSMTPPass   = "SMTP password (env NTPPOOL_SMTP_PASSWORD or the file in NTPPOOL_SMTP_PASSWORD_FILE)"
 	helpMailFrom   = "sender address of emails (env NTPPOOL_MAIL_FROM)"
 )
+
+// networkFlags are serve's central settings for the monitor network: the
+// probe rules and self-check handed to every monitor through the config
+// endpoint, the probe intervals, and the scoring options.
+type networkFlags struct {
+	baseServers                           string
+	baseMaxOffset, baseCheckTTL, idlePoll time.Duration
+	samples                               int
+	spacing, timeout                      time.Duration
+	activeEvery, testingEvery, slowEvery  time.Duration
+	leapIsError                           bool
+	rampWidth, rampFloor                  string
+	anyAddress                            bool
+}
+
+func (n *networkFlags) add(fs *flag.FlagSet, e *env) {
+	d := monitorapi.DefaultProbe()
+	sc, ac := score.DefaultConfig(), assign.DefaultConfig()
+	fs.StringVar(&n.baseServers, "base-servers", e.str("NTPPOOL_BASE_SERVERS", ""), "NTP servers (host:port, comma-separated) monitors check their own clock against; empty: each monitor's kernel sync state (env NTPPOOL_BASE_SERVERS)")
+	fs.DurationVar(&n.baseMaxOffset, "base-max-offset", e.dur("NTPPOOL_BASE_MAX_OFFSET", d.BaseMaxOffset), "largest offset from a base server a monitor's clock may have (env NTPPOOL_BASE_MAX_OFFSET)")
+	fs.DurationVar(&n.baseCheckTTL, "base-check-ttl", e.dur("NTPPOOL_BASE_CHECK_TTL", d.BaseCheckTTL), "how long a monitor trusts one clock check (env NTPPOOL_BASE_CHECK_TTL)")
+	fs.IntVar(&n.samples, "probe-samples", e.integer("NTPPOOL_PROBE_SAMPLES", d.Samples), "NTP queries per probe, 1..16 (env NTPPOOL_PROBE_SAMPLES)")
+	fs.DurationVar(&n.spacing, "probe-spacing", e.dur("NTPPOOL_PROBE_SPACING", d.Spacing), "pause between a probe's queries (env NTPPOOL_PROBE_SPACING)")
+	fs.DurationVar(&n.timeout, "probe-timeout", e.dur("NTPPOOL_PROBE_TIMEOUT", d.Timeout), "timeout of each query (env NTPPOOL_PROBE_TIMEOUT)")
+	fs.DurationVar(&n.idlePoll, "idle-poll", e.dur("NTPPOOL_IDLE_POLL", d.IdlePoll), "how long a monitor with nothing due waits before asking again (env NTPPOOL_IDLE_POLL)")
+	fs.DurationVar(&n.activeEvery, "active-interval", e.dur("NTPPOOL_ACTIVE_INTERVAL", ac.ActiveInterval), "probe interval of an active monitor for a server (env NTPPOOL_ACTIVE_INTERVAL)")
+	fs.DurationVar(&n.testingEvery, "testing-interval", e.dur("NTPPOOL_TESTING_INTERVAL", ac.TestingInterval), "probe interval of a testing monitor, and of an active pair of a testing monitor (env NTPPOOL_TESTING_INTERVAL)")
+	fs.DurationVar(&n.slowEvery, "slow-interval", e.dur("NTPPOOL_SLOW_INTERVAL", ac.SlowInterval), "probe interval of candidates, paused pairs and low scores (env NTPPOOL_SLOW_INTERVAL)")
+	fs.BoolVar(&n.leapIsError, "leap-unsync-is-error", e.boolean("NTPPOOL_LEAP_UNSYNC_IS_ERROR", sc.LeapUnsyncIsError), "score a reply with leap indicator 3 as an error; the pool ignores it (env NTPPOOL_LEAP_UNSYNC_IS_ERROR)")
+	fs.StringVar(&n.rampWidth, "ramp-width", e.str("NTPPOOL_RAMP_WIDTH", strconv.FormatFloat(sc.RampWidth, 'g', -1, 64)), "score points over which a new server's DNS weight ramps up to its net speed; 0: none, as the pool (env NTPPOOL_RAMP_WIDTH)")
+	fs.StringVar(&n.rampFloor, "ramp-floor", e.str("NTPPOOL_RAMP_FLOOR", strconv.FormatFloat(sc.RampFloor, 'g', -1, 64)), "share of the net speed at the start of the ramp (env NTPPOOL_RAMP_FLOOR)")
+	fs.BoolVar(&n.anyAddress, "monitor-any-address", e.boolean("NTPPOOL_MONITOR_ANY_ADDRESS", false), "accept monitors from any address, as if all were behind NAT; otherwise only from their registered addresses (env NTPPOOL_MONITOR_ANY_ADDRESS)")
+}
+
+// apply checks the settings and writes them into the production rules.
+func (n *networkFlags) apply(c *appConfig) error {
+	rw, err1 := strconv.ParseFloat(n.rampWidth, 64)
+	rf, err2 := strconv.ParseFloat(n.rampFloor, 64)
+	switch {
+	case err1 != nil || err2 != nil || rw < 0 || rf < 0 || rf > 1:
+		return fmt.Errorf("-ramp-width %q, -ramp-floor %q: want a width >= 0 and a floor in 0..1", n.rampWidth, n.rampFloor)
+	case n.samples < 1 || n.samples > 16:
+		return fmt.Errorf("-probe-samples %d: want 1..16", n.samples)
+	case n.spacing < 0 || n.timeout <= 0 || n.idlePoll <= 0 || n.baseMaxOffset <= 0 || n.baseCheckTTL <= 0:
+		return errors.New("-probe-spacing must not be negative; -probe-timeout, -idle-poll, -base-max-offset and -base-check-ttl must be positive")
+	case n.activeEvery <= 0 || n.testingEvery <= 0 || n.slowEvery <= 0:
+		return errors.New("-active-interval, -testing-interval and -slow-interval must be positive")
+	}
+	c.Score.LeapUnsyncIsError, c.Score.RampWidth, c.Score.RampFloor = n.leapIsError, rw, rf
+	c.Assign.ActiveInterval, c.Assign.TestingInterval, c.Assign.SlowInterval = n.activeEvery, n.testingEvery, n.slowEvery
+	c.API.Samples, c.API.Spacing, c.API.Timeout, c.API.IdlePoll = n.samples, n.spacing, n.timeout, n.idlePoll
+	c.API.BaseMaxOffset, c.API.BaseCheckTTL, c.API.AnyAddress = n.baseMaxOffset, n.baseCheckTTL, n.anyAddress
+	c.API.BaseServers = nil
+	for _, s := range strings.Split(n.baseServers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.API.BaseServers = append(c.API.BaseServers, s)
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@
 //	controlplane dev                    # the whole pool on this machine
 //	controlplane serve                  # production: external etcd, one of N instances
 //	controlplane user create --admin --email E
+//	controlplane user role EMAIL monitor-admin
 //	controlplane monitor create NAME    # prints the monitor's token once
 //	controlplane servers list | monitors list
 //	controlplane vendor approve NAME
@@ -36,6 +37,7 @@ Commands:
   serve                   run the control plane against an external etcd
   query NAME              ask the dev pool's DNS for NAME's addresses (like dig)
   user create             create a user (--admin for an administrator)
+  user role EMAIL ROLE    grant a role (admin, monitor-admin, support); -revoke takes it
   monitor create NAME     create a monitor and print its token (shown only once)
   servers list            list servers with their scores
   monitors list           list monitors
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return runQuery(ctx, args[1:], out, errOut)
 	case two("user", "create"):
 		return userCreate(ctx, args[2:], out, errOut)
+	case two("user", "role"):
+		return userRole(ctx, args[2:], out, errOut)
 	case two("monitor", "create"):
 		return monitorCreate(ctx, args[2:], out, errOut)
 	case two("servers", "list"):

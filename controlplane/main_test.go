@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
@@ -24,12 +26,12 @@ func TestHelpExplainsEveryCommandAndFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"dev", "serve", "user create", "monitor create", "servers list", "monitors list", "vendor approve"} {
+	for _, c := range []string{"dev", "serve", "user create", "user role", "monitor create", "servers list", "monitors list", "vendor approve"} {
 		if !strings.Contains(out, c) {
 			t.Errorf("--help does not mention %q", c)
 		}
 	}
-	for _, cmd := range [][]string{{"serve"}, {"dev"}, {"user", "create"}, {"monitor", "create"}} {
+	for _, cmd := range [][]string{{"serve"}, {"dev"}, {"user", "create"}, {"user", "role"}, {"monitor", "create"}} {
 		_, help, err := runCmd(t, append(cmd, "-help")...)
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("%v -help: %v", cmd, err)
@@ -39,7 +41,9 @@ func TestHelpExplainsEveryCommandAndFlag(t *testing.T) {
 		}
 	}
 	_, help, _ := runCmd(t, "serve", "-help")
-	for _, f := range []string{"-etcd-endpoints", "-etcd-cacert", "-etcd-user", "-etcd-password", "-db", "-lease-ttl", "-ticket-key", "-allow-private"} {
+	for _, f := range []string{"-etcd-endpoints", "-etcd-cacert", "-etcd-user", "-etcd-password", "-db", "-lease-ttl", "-ticket-key", "-allow-private",
+		"-base-servers", "-probe-samples", "-probe-spacing", "-probe-timeout", "-leap-unsync-is-error", "-ramp-width", "-ramp-floor",
+		"-active-interval", "-testing-interval", "-slow-interval", "-idle-poll", "-base-max-offset", "-base-check-ttl", "-monitor-any-address"} {
 		if !strings.Contains(help, f) {
 			t.Errorf("serve -help lacks %s", f)
 		}
@@ -71,11 +75,15 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("monitor create: %q %v", out, err)
 	}
 	tok := strings.TrimSpace(out[strings.Index(out, "now): ")+len("now): "):])
-	if _, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip-version", "5", "x"); err == nil {
-		t.Fatal("ip version 5 accepted")
+	if _, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip4", "2001:db8::1", "x"); err == nil {
+		t.Fatal("an IPv6 address accepted as -ip4")
+	}
+	if out, _, err := runCmd(t, "monitor", "create", "-db", db, "-ip4", "192.0.2.7", "-ip6", "2001:db8::7", "dual1"); err != nil {
+		t.Fatalf("monitor create dual-stack: %q %v", out, err)
 	}
 	out, _, err = runCmd(t, "monitors", "list", "-db", db)
-	if err != nil || !strings.Contains(out, "berlin1") || !strings.Contains(out, "Berlin") || strings.Contains(out, tok) {
+	if err != nil || !strings.Contains(out, "berlin1") || !strings.Contains(out, "Berlin") || strings.Contains(out, tok) ||
+		!strings.Contains(out, "192.0.2.7") || !strings.Contains(out, "2001:db8::7") {
 		t.Fatalf("monitors list: %q %v", out, err)
 	}
 	if _, _, err := runCmd(t, "vendor", "approve", "-db", db, "nosuch"); err == nil {
@@ -101,6 +109,62 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if out, _, err := runCmd(t, "servers", "list", "-db", db); err != nil || !strings.Contains(out, "SCORE") {
 		t.Fatalf("servers list: %q %v", out, err)
+	}
+
+	// Roles: granted and revoked by e-mail, each change in the audit log.
+	runCmd(t, "user", "create", "-db", db, "-email", "help@example.org")
+	if out, _, err := runCmd(t, "user", "role", "-db", db, "help@example.org", "support"); err != nil || !strings.Contains(out, "support granted") {
+		t.Fatalf("user role: %q %v", out, err)
+	}
+	runCmd(t, "user", "role", "-db", db, "help@example.org", "monitor-admin")
+	runCmd(t, "user", "role", "-db", db, "-revoke", "help@example.org", "support")
+	if _, _, err := runCmd(t, "user", "role", "-db", db, "help@example.org", "king"); err == nil {
+		t.Fatal("unknown role granted")
+	}
+	if _, _, err := runCmd(t, "user", "role", "-db", db, "nobody@example.org", "support"); err == nil {
+		t.Fatal("role granted to an unknown user")
+	}
+	st, _ = store.Open(context.Background(), db)
+	defer st.Close()
+	help, _ := st.UserByEmail(context.Background(), "help@example.org")
+	log, _ := st.AuditLog(context.Background(), 10)
+	if help.Has(store.RoleSupport) || !help.Has(store.RoleMonitorAdmin) || len(log) != 3 || log[0].Detail != "support revoked" || log[0].Actor != "cli" {
+		t.Fatalf("roles %v, audit log %+v", help.Roles, log)
+	}
+}
+
+// serve's monitor network flags reach the API config, the scoring and the
+// intervals; bad values are refused.
+func TestNetworkFlags(t *testing.T) {
+	parse := func(args ...string) (appConfig, error) {
+		e := &env{}
+		fs := newFlagSet("serve", "", io.Discard)
+		var nf networkFlags
+		nf.add(fs, e)
+		if err := fs.Parse(args); err != nil {
+			return appConfig{}, err
+		}
+		var c appConfig
+		productionRules(&c)
+		return c, nf.apply(&c)
+	}
+	c, err := parse("-base-servers", "192.0.2.1:123, 192.0.2.2:123", "-probe-samples", "4", "-probe-spacing", "1s",
+		"-probe-timeout", "2s", "-ramp-width", "5", "-leap-unsync-is-error=false", "-active-interval", "5m", "-monitor-any-address")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.API.BaseServers) != 2 || c.API.BaseServers[1] != "192.0.2.2:123" || c.API.Samples != 4 || c.API.Spacing != time.Second ||
+		c.API.Timeout != 2*time.Second || c.Score.RampWidth != 5 || c.Score.RampFloor != 0.1 || c.Score.LeapUnsyncIsError ||
+		c.Assign.ActiveInterval != 5*time.Minute || c.Assign.TestingInterval != 45*time.Minute || !c.API.AnyAddress {
+		t.Errorf("config %+v", c)
+	}
+	if c, err := parse(); err != nil || c.API.Samples != 3 || c.API.BaseMaxOffset != 10*time.Millisecond || len(c.API.BaseServers) != 0 {
+		t.Errorf("defaults: %+v %v", c.API, err)
+	}
+	for _, bad := range [][]string{{"-probe-samples", "0"}, {"-ramp-floor", "2"}, {"-ramp-width", "x"}, {"-probe-timeout", "0s"}, {"-slow-interval", "0s"}} {
+		if _, err := parse(bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }
 

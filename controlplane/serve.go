@@ -109,6 +109,8 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs.StringVar(&c.app.Election, "election-prefix", e.str("NTPPOOL_ELECTION_PREFIX", "/ntppool-control/leader"), helpElection)
 	fs.DurationVar(&c.app.LeaseTTL, "lease-ttl", e.dur("NTPPOOL_LEASE_TTL", 10*time.Second), helpLeaseTTL)
 	metrics := fs.String("metrics-listen", e.str("NTPPOOL_METRICS_LISTEN", "127.0.0.1:9125"), helpMetrics)
+	var nf networkFlags
+	nf.add(fs, e)
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
 	}
@@ -120,6 +122,9 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	productionRules(&c.app)
+	if err := nf.apply(&c.app); err != nil {
+		return err
+	}
 	log, err := newLogger(errOut, c.logLevel, c.logFormat)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ func (a *app) mountWeb() error {
 		Mail:          a.cfg.Mail,
 		PoolZone:      a.cfg.PoolZone,
 		SecureCookies: a.cfg.SecureCookie,
+		AllowPrivate:  a.cfg.AllowPrivate,
 		Score:         a.cfg.Score,
 	}, web.Deps{
 		Store:    a.st,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,6 +42,11 @@ const (
 	helpAllowPrivate = "probe private, loopback and other non-public addresses: for a local development pool only (env NTPPOOL_MONITOR_ALLOW_PRIVATE)"
 	helpNTPPort      = "UDP port to probe (env NTPPOOL_MONITOR_NTP_PORT)"
 	helpBaseServers  = "comma-separated host:port NTP servers to check the own clock against, replacing the control plane's list (env NTPPOOL_MONITOR_BASE_SERVERS)"
+	helpSource4      = "local IPv4 address to probe IPv4 servers from; empty: the registered one when this host has it (env NTPPOOL_MONITOR_SOURCE_IP4)"
+	helpSource6      = "local IPv6 address to probe IPv6 servers from; empty: the registered one when this host has it (env NTPPOOL_MONITOR_SOURCE_IP6)"
+	helpSamples      = "queries per probe, replacing the control plane's setting; 0: use the control plane's (env NTPPOOL_MONITOR_SAMPLES)"
+	helpSpacing      = "pause between a probe's queries, replacing the control plane's setting; 0: use the control plane's (env NTPPOOL_MONITOR_SPACING)"
+	helpTimeout      = "timeout of each query, replacing the control plane's setting; 0: use the control plane's (env NTPPOOL_MONITOR_TIMEOUT)"
 	helpSkipClock    = "trust the own clock without checking: development only (env NTPPOOL_MONITOR_SKIP_CLOCK_CHECK)"
 	helpQueueMax     = "most result batches kept on disk; when full the agent stops fetching work (env NTPPOOL_MONITOR_QUEUE_MAX)"
 	helpShutdown     = "on SIGTERM, how long to let probes in flight finish (env NTPPOOL_MONITOR_SHUTDOWN_TIMEOUT)"
@@ -56,6 +62,10 @@ type config struct {
 	jitter, shutdownTimeout                           time.Duration
 	allowPrivate, skipClockCheck                      bool
 	baseServers, memLimit, logLevel, logFormat        string
+	source4, source6                                  string
+	src4, src6                                        netip.Addr
+	samples                                           int
+	spacing, timeout                                  time.Duration
 }
 
 func main() {
@@ -121,7 +131,8 @@ func run(args []string) error {
 	}
 	a, err := agent.New(agent.Options{API: api, Queue: q, Metrics: m, Log: log, Concurrency: cfg.concurrency,
 		Jitter: cfg.jitter, AllowPrivate: cfg.allowPrivate, NTPPort: uint16(cfg.ntpPort), BaseServers: base,
-		SkipClockCheck: cfg.skipClockCheck, DrainTimeout: cfg.shutdownTimeout})
+		SkipClockCheck: cfg.skipClockCheck, DrainTimeout: cfg.shutdownTimeout,
+		Samples: cfg.samples, Spacing: cfg.spacing, Timeout: cfg.timeout, Source4: cfg.src4, Source6: cfg.src6})
 	if err != nil {
 		return err
 	}
@@ -190,6 +201,11 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.allowPrivate, "allow-private", envBool("NTPPOOL_MONITOR_ALLOW_PRIVATE"), helpAllowPrivate)
 	fs.UintVar(&c.ntpPort, "ntp-port", uint(envInt("NTPPOOL_MONITOR_NTP_PORT", 123)), helpNTPPort)
 	fs.StringVar(&c.baseServers, "base-servers", envStr("NTPPOOL_MONITOR_BASE_SERVERS", ""), helpBaseServers)
+	fs.StringVar(&c.source4, "source-ip4", envStr("NTPPOOL_MONITOR_SOURCE_IP4", ""), helpSource4)
+	fs.StringVar(&c.source6, "source-ip6", envStr("NTPPOOL_MONITOR_SOURCE_IP6", ""), helpSource6)
+	fs.IntVar(&c.samples, "samples", envInt("NTPPOOL_MONITOR_SAMPLES", 0), helpSamples)
+	fs.DurationVar(&c.spacing, "spacing", envDur("NTPPOOL_MONITOR_SPACING", 0), helpSpacing)
+	fs.DurationVar(&c.timeout, "timeout", envDur("NTPPOOL_MONITOR_TIMEOUT", 0), helpTimeout)
 	fs.BoolVar(&c.skipClockCheck, "skip-clock-check", envBool("NTPPOOL_MONITOR_SKIP_CLOCK_CHECK"), helpSkipClock)
 	fs.IntVar(&c.queueMax, "queue-max", envInt("NTPPOOL_MONITOR_QUEUE_MAX", 10000), helpQueueMax)
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", envDur("NTPPOOL_MONITOR_SHUTDOWN_TIMEOUT", 30*time.Second), helpShutdown)
@@ -210,6 +226,24 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.ntpPort < 1 || c.ntpPort > 65535 {
 		errs = append(errs, fmt.Errorf("-ntp-port %d out of range", c.ntpPort))
+	}
+	for _, a := range []struct {
+		flag, val string
+		to        *netip.Addr
+		v4        bool
+	}{{"source-ip4", c.source4, &c.src4, true}, {"source-ip6", c.source6, &c.src6, false}} {
+		if a.val == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.val)
+		if err != nil || ip.Is4() != a.v4 {
+			errs = append(errs, fmt.Errorf("-%s %q: not an address of that family", a.flag, a.val))
+			continue
+		}
+		*a.to = ip
+	}
+	if c.samples < 0 || c.samples > 16 || c.spacing < 0 || c.timeout < 0 {
+		errs = append(errs, errors.New("-samples must be 0..16, -spacing and -timeout not negative"))
 	}
 	if c.concurrency < 1 || c.queueMax < 1 {
 		errs = append(errs, errors.New("-concurrency and -queue-max must be at least 1"))

@@ -5,7 +5,9 @@
 // # Endpoints
 //
 // Every request carries "Authorization: Bearer <token>", the monitor's own
-// token issued once by the control plane's admin command. Bodies are JSON.
+// token, shown once when the monitor is registered (one token for both IP
+// families). A monitor with registered addresses must call from one of them
+// unless it is marked behind NAT (403 otherwise). Bodies are JSON.
 //
 //	GET  /monitor/v1/config   -> Config
 //	POST /monitor/v1/work     -> Work        (the servers due, in one batch)
@@ -92,6 +94,46 @@ type Config struct {
 	BaseServers   []string `json:"base_servers,omitempty"`
 	BaseMaxOffset Duration `json:"base_max_offset"`
 	BaseCheckTTL  Duration `json:"base_check_ttl"`
+	// IPv4 and IPv6 say which families the monitor is handed servers of;
+	// IP4 and IP6 are its registered addresses (absent: none), which it
+	// probes from when the host has them.
+	IPv4 bool       `json:"ipv4,omitempty"`
+	IPv6 bool       `json:"ipv6,omitempty"`
+	IP4  netip.Addr `json:"ip4,omitzero"`
+	IP6  netip.Addr `json:"ip6,omitzero"`
+	// Score holds the control plane's scoring options, for the monitor's
+	// log and status: the control plane scores, the monitor only measures.
+	Score ScoreOptions `json:"score,omitzero"`
+}
+
+// ScoreOptions are the scoring choices an operator can make.
+type ScoreOptions struct {
+	// LeapUnsyncIsError: a reply with leap indicator 3 counts as an error.
+	LeapUnsyncIsError bool `json:"leap_unsync_is_error,omitempty"`
+	// RampWidth > 0 ramps a new server's DNS weight from RampFloor of its
+	// net speed at the minimum score to all of it RampWidth points higher.
+	RampWidth float64 `json:"ramp_width,omitempty"`
+	RampFloor float64 `json:"ramp_floor,omitempty"`
+}
+
+// ProbeDefaults are the probe and self-check settings of POOL.md, the one
+// home of their values: the control plane hands them out unless its
+// operator sets others, and the monitor uses them before it has a config.
+type ProbeDefaults struct {
+	Samples       int
+	Spacing       time.Duration
+	Timeout       time.Duration
+	IdlePoll      time.Duration
+	BaseMaxOffset time.Duration
+	BaseCheckTTL  time.Duration
+}
+
+// DefaultProbe returns the pool's probe settings: 3 samples 2 s apart, each
+// within 3 s; a 30 s idle poll; the self-check allows 10 ms and holds for
+// 3 minutes.
+func DefaultProbe() ProbeDefaults {
+	return ProbeDefaults{Samples: 3, Spacing: 2 * time.Second, Timeout: 3 * time.Second,
+		IdlePoll: 30 * time.Second, BaseMaxOffset: 10 * time.Millisecond, BaseCheckTTL: 3 * time.Minute}
 }
 
 // Work is one batch of servers due for a probe.

@@ -45,6 +45,16 @@ type Options struct {
 	// AllowPrivate lets the probe reach private, loopback and other
 	// non-public addresses (a local development pool only).
 	AllowPrivate bool
+	// Source4 and Source6, when valid, are the local addresses queries to
+	// servers of that family are sent from (a host with several addresses
+	// probes from the one it registered).
+	Source4, Source6 netip.Addr
+}
+
+// Defaults returns POOL.md's probe rules (monitorapi.DefaultProbe).
+func Defaults() Options {
+	d := monitorapi.DefaultProbe()
+	return Options{Samples: d.Samples, Spacing: d.Spacing, Timeout: d.Timeout}
 }
 
 // FromConfig takes the probe rules from the control plane's configuration.
@@ -67,6 +77,10 @@ func New(opt Options) (*Prober, error) {
 		return nil, fmt.Errorf("probe: timeout %v must be positive", opt.Timeout)
 	case opt.Spacing < 0:
 		return nil, fmt.Errorf("probe: spacing %v must not be negative", opt.Spacing)
+	case opt.Source4.IsValid() && !opt.Source4.Unmap().Is4():
+		return nil, fmt.Errorf("probe: IPv4 source %s is not an IPv4 address", opt.Source4)
+	case opt.Source6.IsValid() && (!opt.Source6.Is6() || opt.Source6.Is4In6()):
+		return nil, fmt.Errorf("probe: IPv6 source %s is not an IPv6 address", opt.Source6)
 	}
 	if opt.Port == 0 {
 		opt.Port = 123
@@ -85,6 +99,10 @@ func (p *Prober) Probe(ctx context.Context, ip netip.Addr) (monitorapi.Result, K
 		return res, KindNotPublic, nil
 	}
 	addr := netip.AddrPortFrom(ip, p.opt.Port).String()
+	local := ""
+	if src := p.source(ip); src.IsValid() {
+		local = src.Unmap().String()
+	}
 	samples := make([]sample, 0, p.opt.Samples)
 	for i := range p.opt.Samples {
 		if i > 0 && p.opt.Spacing > 0 {
@@ -98,7 +116,7 @@ func (p *Prober) Probe(ctx context.Context, ip netip.Addr) (monitorapi.Result, K
 		} else if err := ctx.Err(); err != nil {
 			return res, "", fmt.Errorf("probe %s: %w", ip, err)
 		}
-		s := query(addr, p.opt.Timeout)
+		s := query(addr, local, p.opt.Timeout)
 		samples = append(samples, s)
 		if s.kind == KindKissOfDeath || s.kind == KindBadStratum {
 			break
@@ -131,8 +149,17 @@ type sample struct {
 	kind Kind
 }
 
-func query(addr string, timeout time.Duration) sample {
-	resp, err := ntp.QueryWithOptions(addr, ntp.QueryOptions{Timeout: timeout})
+// source is the local address to probe ip from (invalid: the system's
+// choice).
+func (p *Prober) source(ip netip.Addr) netip.Addr {
+	if ip.Is4() {
+		return p.opt.Source4
+	}
+	return p.opt.Source6
+}
+
+func query(addr, local string, timeout time.Duration) sample {
+	resp, err := ntp.QueryWithOptions(addr, ntp.QueryOptions{Timeout: timeout, LocalAddress: local})
 	if err != nil {
 		return sample{err: err, kind: classify(err)}
 	}

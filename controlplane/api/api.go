@@ -23,8 +23,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,10 @@ type Config struct {
 	BaseServers   []string
 	BaseMaxOffset time.Duration // 10ms
 	BaseCheckTTL  time.Duration // 3m
+	// AnyAddress accepts every monitor from any address, as if each were
+	// behind NAT; otherwise a monitor with registered addresses must call
+	// from one of them (or have its own behind-NAT setting).
+	AnyAddress bool
 	// MaxFuture: a result stamped further ahead of the control plane's
 	// clock is invalid (1 minute).
 	MaxFuture time.Duration
@@ -74,23 +80,24 @@ func (c *Config) fill() {
 	// A batch is one set of multi-row statements: keep it well inside
 	// SQLite's bound-parameter limit.
 	c.BatchMax = min(c.BatchMax, 1000)
+	d := monitorapi.DefaultProbe()
 	if c.Samples <= 0 {
-		c.Samples = 3
+		c.Samples = d.Samples
 	}
 	if c.Spacing <= 0 {
-		c.Spacing = 2 * time.Second
+		c.Spacing = d.Spacing
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = 3 * time.Second
+		c.Timeout = d.Timeout
 	}
 	if c.IdlePoll <= 0 {
-		c.IdlePoll = 30 * time.Second
+		c.IdlePoll = d.IdlePoll
 	}
 	if c.BaseMaxOffset <= 0 {
-		c.BaseMaxOffset = 10 * time.Millisecond
+		c.BaseMaxOffset = d.BaseMaxOffset
 	}
 	if c.BaseCheckTTL <= 0 {
-		c.BaseCheckTTL = 3 * time.Minute
+		c.BaseCheckTTL = d.BaseCheckTTL
 	}
 	if c.MaxFuture <= 0 {
 		c.MaxFuture = time.Minute
@@ -174,7 +181,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 type monitorHandler func(w http.ResponseWriter, r *http.Request, m store.Monitor)
 
 // auth finds the monitor of the bearer token; only globally active and
-// testing monitors get through.
+// testing monitors get through, and only from a registered address unless
+// it is behind NAT. Every call that gets through sets last_seen and the
+// address it came from.
 func (s *Server) auth(next monitorHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -195,8 +204,26 @@ func (s *Server) auth(next monitorHandler) http.HandlerFunc {
 			s.writeError(w, r, refuse(http.StatusForbidden, "monitor is "+m.State+", not active or testing"))
 			return
 		}
+		from := remoteAddr(r)
+		if !s.cfg.AnyAddress && !m.BehindNAT && !m.Registered(from) {
+			s.writeError(w, r, refuse(http.StatusForbidden, fmt.Sprintf("monitor %s calls from %s, not from an address it registered", m.Name, from)))
+			return
+		}
+		if err := s.st.TouchMonitor(r.Context(), m.ID, from, s.cfg.Now()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		next(w, r, m)
 	}
+}
+
+// remoteAddr is the address the request came from (invalid when unknown).
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func (s *Server) showConfig(w http.ResponseWriter, r *http.Request, m store.Monitor) {
@@ -212,5 +239,14 @@ func (s *Server) showConfig(w http.ResponseWriter, r *http.Request, m store.Moni
 		BaseServers:   s.cfg.BaseServers,
 		BaseMaxOffset: monitorapi.Duration(s.cfg.BaseMaxOffset),
 		BaseCheckTTL:  monitorapi.Duration(s.cfg.BaseCheckTTL),
+		IPv4:          m.V4,
+		IPv6:          m.V6,
+		IP4:           m.IP4,
+		IP6:           m.IP6,
+		Score:         scoreOptions(s.cfg.Score),
 	})
+}
+
+func scoreOptions(c score.Config) monitorapi.ScoreOptions {
+	return monitorapi.ScoreOptions{LeapUnsyncIsError: c.LeapUnsyncIsError, RampWidth: c.RampWidth, RampFloor: c.RampFloor}
 }

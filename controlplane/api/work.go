@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
@@ -50,6 +51,9 @@ func (s *Server) Work(ctx context.Context, m store.Monitor) (monitorapi.Work, er
 			}
 			p := assign.Pair{State: st, Global: g, Score: c.Score, Handed: c.LastHandedOut,
 				Scored: c.LastScoreUpdate, Deletion: c.DeletionOn}
+			if !m.Watches(ipVersion(c.IP)) {
+				continue // a family the monitor no longer watches
+			}
 			if len(ids) < s.cfg.BatchMax && ac.Due(now, p) {
 				ids = append(ids, c.ServerID)
 				work.Servers = append(work.Servers, monitorapi.Assignment{
@@ -73,4 +77,11 @@ func (s *Server) Work(ctx context.Context, m store.Monitor) (monitorapi.Work, er
 		work.NextPoll = monitorapi.Duration(max(next.Sub(now), 100*time.Millisecond))
 	}
 	return work, nil
+}
+
+func ipVersion(ip netip.Addr) int {
+	if ip.Unmap().Is4() {
+		return 4
+	}
+	return 6
 }

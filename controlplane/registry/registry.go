@@ -476,7 +476,7 @@ func addCandidates(ctx context.Context, tx *store.Tx, s store.Server, now time.T
 		ver = 6
 	}
 	for _, m := range mons {
-		if m.IPVersion != ver {
+		if !m.Watches(ver) {
 			continue
 		}
 		if _, err := tx.AddMonitorServer(ctx, m.ID, s.ID, store.PairCandidate, now); err != nil {

@@ -118,8 +118,8 @@ func TestRegisterCountryFromGeoIPAndCandidates(t *testing.T) {
 	}
 	defer geo.Close()
 	st := openStore(t)
-	st.CreateMonitor(ctx, store.Monitor{Name: "v4", TokenHash: "h4", IPVersion: 4, State: store.MonitorActive})
-	st.CreateMonitor(ctx, store.Monitor{Name: "v6", TokenHash: "h6", IPVersion: 6, State: store.MonitorActive})
+	st.CreateMonitor(ctx, store.Monitor{Name: "v4", TokenHash: "h4", V4: true, State: store.MonitorActive})
+	st.CreateMonitor(ctx, store.Monitor{Name: "v6", TokenHash: "h6", V6: true, State: store.MonitorActive})
 	var changed []int64
 	r := New(st, Config{GeoIP: geo, Check: func(context.Context, netip.Addr) (int, error) { return 2, nil },
 		OnChange: func(id int64) { changed = append(changed, id) }})
@@ -151,8 +151,8 @@ func TestRegisterIPv6(t *testing.T) {
 	}
 	defer srv.Close()
 	st := openStore(t)
-	st.CreateMonitor(ctx, store.Monitor{Name: "v4", TokenHash: "h4", IPVersion: 4})
-	st.CreateMonitor(ctx, store.Monitor{Name: "v6", TokenHash: "h6", IPVersion: 6})
+	st.CreateMonitor(ctx, store.Monitor{Name: "v4", TokenHash: "h4", V4: true})
+	st.CreateMonitor(ctx, store.Monitor{Name: "v6", TokenHash: "h6", V6: true})
 	r := New(st, Config{AllowPrivate: true, NTPPort: srv.Addr().Port(), CheckTimeout: 300 * time.Millisecond})
 	s, err := r.Register(ctx, 0, Input{Address: "::1"})
 	if err != nil {

@@ -27,7 +27,7 @@ func BenchmarkSelectPass(b *testing.B) {
 	var mons []int64
 	for i := range nMonitors {
 		id, _ := st.CreateMonitor(ctx, store.Monitor{Name: fmt.Sprint("m", i), TokenHash: fmt.Sprint("h", i),
-			State: store.MonitorActive, IP: netip.AddrFrom4([4]byte{10, byte(i), 0, 1})})
+			State: store.MonitorActive, IP4: netip.AddrFrom4([4]byte{10, byte(i), 0, 1})})
 		mons = append(mons, id)
 	}
 	err = st.InTx(ctx, func(tx *store.Tx) error {

@@ -233,8 +233,8 @@ func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs 
 			ver = 6
 		}
 		for j, m := range mons {
-			ms[j] = assign.MonitorStatus{ID: m.ID, AccountID: m.AccountID, IP: m.IP, Global: globals[j], State: score.None}
-			used[j] = m.IPVersion == ver
+			ms[j] = assign.MonitorStatus{ID: m.ID, AccountID: m.AccountID, IP: m.Addr(ver), Global: globals[j], State: score.None}
+			used[j] = m.Watches(ver)
 		}
 		for _, p := range states[i] {
 			if j, ok := monAt[p.MonitorID]; ok {

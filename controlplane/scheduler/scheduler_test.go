@@ -26,7 +26,7 @@ func setup(t *testing.T) (*store.Store, int64, []int64) {
 	var mons []int64
 	for _, name := range []string{"m1", "m2", "m3"} {
 		id, err := st.CreateMonitor(ctx, store.Monitor{Name: name, TokenHash: name, State: store.MonitorActive,
-			IP: netip.MustParseAddr("127.0.0.1")})
+			IP4: netip.MustParseAddr("127.0.0.1")})
 		if err != nil {
 			t.Fatal(err)
 		}

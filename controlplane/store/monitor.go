@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -22,11 +23,16 @@ const (
 
 // Monitor is one monitoring agent.
 type Monitor struct {
-	ID          int64
-	Name        string
-	Location    string
-	IP          netip.Addr // the address it probes from; invalid when unknown
-	IPVersion   int        // 4 or 6: the servers it watches
+	ID       int64
+	Name     string
+	Location string
+	// IP4 and IP6 are the addresses it probes from (invalid: none
+	// registered); V4 and V6 say which servers it watches. A monitor with
+	// an address watches that family unless told otherwise.
+	IP4, IP6    netip.Addr
+	V4, V6      bool
+	BehindNAT   bool       // the API accepts it from any address
+	SeenIP      netip.Addr // where it last called the API from
 	TokenHash   string
 	State       string
 	AccountID   int64 // 0: run by the pool operator
@@ -48,18 +54,18 @@ func (q q) CreateMonitor(ctx context.Context, m Monitor) (int64, error) {
 	if m.State == "" {
 		m.State = MonitorPending
 	}
-	if m.IPVersion == 0 {
-		m.IPVersion = 4
+	if !m.V4 && !m.V6 {
+		m.V4, m.V6 = m.IP4.IsValid() || !m.IP6.IsValid(), m.IP6.IsValid()
 	}
-	ip := ""
-	if m.IP.IsValid() {
-		ip = m.IP.Unmap().String()
+	if err := m.checkAddrs(); err != nil {
+		return 0, fmt.Errorf("store: create monitor %s: %w", m.Name, err)
 	}
 	var id int64
 	err := q.x.QueryRowContext(ctx, `INSERT INTO monitors
-		(name, location, ip, ip_version, token_hash, state, account_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.Name, m.Location, ip, m.IPVersion, m.TokenHash, m.State, nullID(m.AccountID), time.Now().UnixMilli()).Scan(&id)
+		(name, location, ip4, ip6, v4, v6, behind_nat, token_hash, state, account_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.Name, m.Location, addrText(m.IP4), addrText(m.IP6), b2i(m.V4), b2i(m.V6), b2i(m.BehindNAT),
+		m.TokenHash, m.State, nullID(m.AccountID), time.Now().UnixMilli()).Scan(&id)
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: create monitor %s: %w", m.Name, ErrConflict)
 	}
@@ -69,22 +75,82 @@ func (q q) CreateMonitor(ctx context.Context, m Monitor) (int64, error) {
 	return id, nil
 }
 
-const monitorCols = `id, name, location, ip, ip_version, token_hash, state, account_id, last_batch_id, last_seen, created_at`
+// ErrBadMonitorAddr: an address of the wrong family, or not a unicast one.
+var ErrBadMonitorAddr = errors.New("monitor address must be a unicast address of its family")
+
+func (m *Monitor) checkAddrs() error {
+	m.IP4, m.IP6 = m.IP4.Unmap(), m.IP6.Unmap()
+	if m.IP4.IsValid() && (!m.IP4.Is4() || m.IP4.IsUnspecified() || m.IP4.IsMulticast()) {
+		return fmt.Errorf("%w: %s as IPv4", ErrBadMonitorAddr, m.IP4)
+	}
+	if m.IP6.IsValid() && (!m.IP6.Is6() || m.IP6.IsUnspecified() || m.IP6.IsMulticast()) {
+		return fmt.Errorf("%w: %s as IPv6", ErrBadMonitorAddr, m.IP6)
+	}
+	return nil
+}
+
+// Watches reports whether the monitor is handed servers of IP version ver.
+func (m Monitor) Watches(ver int) bool { return (ver == 4 && m.V4) || (ver == 6 && m.V6) }
+
+// Addr returns the monitor's registered address of IP version ver (invalid
+// when none).
+func (m Monitor) Addr(ver int) netip.Addr {
+	if ver == 6 {
+		return m.IP6
+	}
+	return m.IP4
+}
+
+// Registered reports whether ip is one of the monitor's addresses. A monitor
+// without any address (created by an operator for a local pool) has none to
+// check against and matches every ip.
+func (m Monitor) Registered(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !m.IP4.IsValid() && !m.IP6.IsValid() {
+		return true
+	}
+	return ip == m.IP4 || ip == m.IP6
+}
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Unmap().String()
+}
+
+func parseAddrText(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("bad stored ip %q: %w", s, err)
+	}
+	return a, nil
+}
+
+const monitorCols = `id, name, location, ip4, ip6, v4, v6, behind_nat, seen_ip, token_hash, state, account_id, last_batch_id, last_seen, created_at`
 
 func scanMonitor(row rowScanner) (Monitor, error) {
 	var m Monitor
-	var ip string
+	var ip4, ip6, seenIP string
+	var v4, v6, nat int
 	var acct, seen, created sql.NullInt64
-	err := row.Scan(&m.ID, &m.Name, &m.Location, &ip, &m.IPVersion, &m.TokenHash, &m.State, &acct,
+	err := row.Scan(&m.ID, &m.Name, &m.Location, &ip4, &ip6, &v4, &v6, &nat, &seenIP, &m.TokenHash, &m.State, &acct,
 		&m.LastBatchID, &seen, &created)
 	if err != nil {
 		return Monitor{}, err
 	}
-	if ip != "" {
-		if m.IP, err = netip.ParseAddr(ip); err != nil {
-			return Monitor{}, fmt.Errorf("bad stored ip %q: %w", ip, err)
+	if m.IP4, err = parseAddrText(ip4); err == nil {
+		if m.IP6, err = parseAddrText(ip6); err == nil {
+			m.SeenIP, err = parseAddrText(seenIP)
 		}
 	}
+	if err != nil {
+		return Monitor{}, err
+	}
+	m.V4, m.V6, m.BehindNAT = v4 != 0, v6 != 0, nat != 0
 	m.AccountID = acct.Int64
 	m.LastSeen, m.CreatedAt = fromMS(seen), fromMS(created)
 	return m, nil
@@ -133,4 +199,92 @@ func (q q) SetMonitorState(ctx context.Context, id int64, state string) error {
 func (q q) SetMonitorToken(ctx context.Context, id int64, hash string) error {
 	return q.execOne(ctx, fmt.Sprintf("set token of monitor %d", id),
 		`UPDATE monitors SET token_hash = ? WHERE id = ?`, hash, id)
+}
+
+// MonitorsByAccount lists an account's monitors that are not deleted.
+func (q q) MonitorsByAccount(ctx context.Context, accountID int64) ([]Monitor, error) {
+	return queryAll(ctx, q, fmt.Sprintf("monitors of account %d", accountID), scanMonitor,
+		`SELECT `+monitorCols+` FROM monitors WHERE account_id = ? AND state <> ? ORDER BY id`, accountID, MonitorDeleted)
+}
+
+// AccountMonitor returns the account's monitor id (ErrNotFound when it is
+// another account's).
+func (q q) AccountMonitor(ctx context.Context, accountID, id int64) (Monitor, error) {
+	m, err := scanMonitor(q.x.QueryRowContext(ctx, `SELECT `+monitorCols+` FROM monitors WHERE id = ? AND account_id = ?`, id, accountID))
+	if err != nil {
+		return Monitor{}, notFound(fmt.Sprintf("monitor %d of account %d", id, accountID), err)
+	}
+	return m, nil
+}
+
+// SetAccountMonitorToken replaces the token hash of the account's monitor
+// id (rotation by its owner).
+func (q q) SetAccountMonitorToken(ctx context.Context, accountID, id int64, hash string) error {
+	return q.execOne(ctx, fmt.Sprintf("set token of monitor %d of account %d", id, accountID),
+		`UPDATE monitors SET token_hash = ? WHERE id = ? AND account_id = ? AND state <> ?`, hash, id, accountID, MonitorDeleted)
+}
+
+// SetMonitorBehindNAT lets the monitor call the API from any address.
+func (q q) SetMonitorBehindNAT(ctx context.Context, id int64, nat bool) error {
+	return q.execOne(ctx, fmt.Sprintf("set nat of monitor %d", id),
+		`UPDATE monitors SET behind_nat = ? WHERE id = ?`, b2i(nat), id)
+}
+
+// TouchMonitor records an authenticated call from ip at t: last_seen on
+// every call, not only when results arrive. It never moves last_seen back.
+func (q q) TouchMonitor(ctx context.Context, id int64, ip netip.Addr, t time.Time) error {
+	_, err := q.x.ExecContext(ctx, `UPDATE monitors SET last_seen = ?, seen_ip = ?
+		WHERE id = ? AND (last_seen IS NULL OR last_seen <= ?)`, t.UnixMilli(), addrText(ip), id, t.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: touch monitor %d: %w", id, err)
+	}
+	return nil
+}
+
+// MonitorHealth is one monitor's record over the health window, for the
+// admin pages.
+type MonitorHealth struct {
+	MonitorID int64
+	Probes    float64 // probes in the window (as the pairs' health counts them)
+	AvgStep   float64
+	AvgRTT    float64 // seconds; 0 when no probe had one
+}
+
+// MonitorHealths sums each monitor's pair health (PairStatuses) over the
+// window: probes, and step and RTT averaged over its probes. It reads the
+// pairs' health, not the history, which would be 17 million rows a day in
+// a large pool. Monitors without probes are absent.
+func (q q) MonitorHealths(ctx context.Context, now time.Time, window time.Duration) (map[int64]MonitorHealth, error) {
+	pairs, err := q.PairStatuses(ctx, now, window)
+	if err != nil {
+		return nil, err
+	}
+	type sums struct{ points, step, rtt, rttPoints float64 }
+	by := map[int64]*sums{}
+	for _, p := range pairs {
+		h := p.Health
+		if h.Points <= 0 {
+			continue
+		}
+		s := by[p.MonitorID]
+		if s == nil {
+			s = &sums{}
+			by[p.MonitorID] = s
+		}
+		s.points += h.Points
+		s.step += h.Points * h.AvgStep
+		if h.AvgRTT > 0 {
+			s.rtt += h.Points * h.AvgRTT
+			s.rttPoints += h.Points
+		}
+	}
+	out := make(map[int64]MonitorHealth, len(by))
+	for id, s := range by {
+		h := MonitorHealth{MonitorID: id, Probes: s.points, AvgStep: s.step / s.points}
+		if s.rttPoints > 0 {
+			h.AvgRTT = s.rtt / s.rttPoints
+		}
+		out[id] = h
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,8 +16,9 @@ type User struct {
 	ID               int64
 	AccountID        int64
 	Email            string
-	PasswordHash     string // bcrypt
-	IsAdmin          bool
+	PasswordHash     string    // bcrypt
+	IsAdmin          bool      // the admin role: every role
+	Roles            []string  // RoleMonitorAdmin, RoleSupport
 	EmailConfirmedAt time.Time // zero: not confirmed
 	CreatedAt        time.Time
 }
@@ -40,9 +42,9 @@ func (u User) CheckPassword(password string) bool {
 func (q q) CreateUser(ctx context.Context, u User) (int64, error) {
 	var id int64
 	err := q.x.QueryRowContext(ctx, `INSERT INTO users
-		(account_id, email, password_hash, is_admin, email_confirmed_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.AccountID, normEmail(u.Email), u.PasswordHash, b2i(u.IsAdmin), ms(u.EmailConfirmedAt),
+		(account_id, email, password_hash, is_admin, roles, email_confirmed_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, normEmail(u.Email), u.PasswordHash, b2i(u.IsAdmin), strings.Join(u.Roles, ","), ms(u.EmailConfirmedAt),
 		time.Now().UnixMilli()).Scan(&id)
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: create user %s: %w", u.Email, ErrConflict)
@@ -53,14 +55,18 @@ func (q q) CreateUser(ctx context.Context, u User) (int64, error) {
 	return id, nil
 }
 
-const userCols = `id, account_id, email, password_hash, is_admin, email_confirmed_at, created_at`
+const userCols = `id, account_id, email, password_hash, is_admin, roles, email_confirmed_at, created_at`
 
 func scanUser(row rowScanner) (User, error) {
 	var u User
 	var confirmed, created sql.NullInt64
 	var admin int
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &admin, &confirmed, &created); err != nil {
+	var roles string
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.PasswordHash, &admin, &roles, &confirmed, &created); err != nil {
 		return User{}, err
+	}
+	if roles != "" {
+		u.Roles = strings.Split(roles, ",")
 	}
 	u.IsAdmin = admin != 0
 	u.EmailConfirmedAt, u.CreatedAt = fromMS(confirmed), fromMS(created)
@@ -109,4 +115,55 @@ func (q q) SetUserAdmin(ctx context.Context, id int64, admin bool) error {
 		`UPDATE users SET is_admin = ? WHERE id = ?`, b2i(admin), id)
 }
 
+// Roles a user may hold besides admin, which holds them all.
+const (
+	RoleAdmin        = "admin"         // is_admin: everything
+	RoleMonitorAdmin = "monitor-admin" // approves, pauses and deletes monitors
+	RoleSupport      = "support"       // takes servers out of the pool, edits their zones
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (string, error) {
+	switch s {
+	case RoleAdmin, RoleMonitorAdmin, RoleSupport:
+		return s, nil
+	}
+	return "", fmt.Errorf("store: unknown role %q (admin, monitor-admin, support)", s)
+}
+
+// Has reports whether u holds role; an admin holds every role.
+func (u User) Has(role string) bool {
+	return u.IsAdmin || slices.Contains(u.Roles, role)
+}
+
+// SetUserRole grants (on) or revokes role; admin is the is_admin flag.
+func (q q) SetUserRole(ctx context.Context, id int64, role string, on bool) error {
+	if _, err := ParseRole(role); err != nil {
+		return err
+	}
+	if role == RoleAdmin {
+		return q.SetUserAdmin(ctx, id, on)
+	}
+	u, err := q.User(ctx, id)
+	if err != nil {
+		return err
+	}
+	roles := slices.DeleteFunc(slices.Clone(u.Roles), func(r string) bool { return r == role })
+	if on {
+		roles = append(roles, role)
+		slices.Sort(roles)
+	}
+	return q.execOne(ctx, fmt.Sprintf("set roles of user %d", id),
+		`UPDATE users SET roles = ? WHERE id = ?`, strings.Join(roles, ","), id)
+}
+
+// StaffUsers lists the users holding any role, by e-mail.
+func (q q) StaffUsers(ctx context.Context) ([]User, error) {
+	return queryAll(ctx, q, "staff users", scanUser,
+		`SELECT `+userCols+` FROM users WHERE is_admin <> 0 OR roles <> '' ORDER BY email`)
+}
+
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// Staff reports whether u holds any role (sees the admin pages).
+func (u User) Staff() bool { return u.IsAdmin || len(u.Roles) > 0 }

@@ -251,7 +251,7 @@ func TestAdminPages(t *testing.T) {
 	admin.get("/admin/users").want(t, http.StatusOK, "user@example.test", "root@example.test")
 	admin.get("/admin/servers?q=127.0.0").want(t, http.StatusOK, "127.0.0.2")
 	admin.post("/admin/monitors", url.Values{"name": {"has space"}}).want(t, http.StatusUnprocessableEntity, `id="name-err"`)
-	r := admin.post("/admin/monitors", url.Values{"name": {"fra1"}, "location": {"Frankfurt"}, "ip_version": {"4"}})
+	r := admin.post("/admin/monitors", url.Values{"name": {"fra1"}, "location": {"Frankfurt"}, "ip4": {"192.0.2.1"}})
 	r.want(t, http.StatusOK, "only once", `id="token"`)
 	tok := between(r.body, `<pre class="token" id="token">`, `</pre>`)
 	m, err := s.st.MonitorByTokenHash(context.Background(), store.HashToken(tok))
@@ -259,7 +259,7 @@ func TestAdminPages(t *testing.T) {
 		t.Fatalf("monitor by shown token: %+v %v", m, err)
 	}
 	admin.get("/admin/monitors").want(t, http.StatusOK, "fra1", "Frankfurt", "never seen")
-	admin.post("/admin/monitors", url.Values{"name": {"fra1"}}).want(t, http.StatusUnprocessableEntity, "taken")
+	admin.post("/admin/monitors", url.Values{"name": {"fra1"}, "ip6": {"2001:db8::1"}}).want(t, http.StatusUnprocessableEntity, "taken")
 	r = admin.post("/admin/monitors/"+strconvI(m.ID)+"/token", nil)
 	tok2 := between(r.body, `<pre class="token" id="token">`, `</pre>`)
 	if _, err := s.st.MonitorByTokenHash(context.Background(), store.HashToken(tok)); err == nil || tok2 == "" {

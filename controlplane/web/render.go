@@ -29,7 +29,7 @@ var viewNames = []string{
 	"home", "zone", "use", "join", "vendors", "scores", "news_list", "news_show", "text", "error",
 	"signup", "signup_done", "confirm", "login", "reset_request", "reset_done", "reset_form",
 	"invite_accept", "servers", "server", "account", "account_deleted", "vendor_request",
-	"admin_monitors", "admin_monitor_token", "admin_vendors", "admin_users", "admin_servers",
+	"admin_monitors", "monitor_token", "monitors", "admin_audit", "admin_vendors", "admin_users", "admin_servers",
 }
 
 // views holds one parsed template set per view: the common layout and
@@ -158,6 +158,7 @@ func securityHeaders(h http.Header) {
 
 // funcs are the template helpers: formatting only, no data access.
 var funcs = template.FuncMap{
+	"ms":    func(seconds float64) float64 { return seconds * 1000 },
 	"score": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"when": func(t time.Time) string {
 		if t.IsZero() {

@@ -3,6 +3,8 @@ package web
 import (
 	"io/fs"
 	"net/http"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
 // routes is every route of the site. Middleware is composed once, at the
@@ -61,19 +63,28 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /manage/account/users/{id}/remove", s.auth(s.removeUser))
 	mux.HandleFunc("GET /manage/account/download", s.auth(s.downloadAccount))
 	mux.HandleFunc("POST /manage/account/delete", s.auth(s.deleteAccount))
+	mux.HandleFunc("GET /manage/monitors", s.auth(s.listOwnMonitors))
+	mux.HandleFunc("POST /manage/monitors", s.auth(s.registerMonitor))
+	mux.HandleFunc("POST /manage/monitors/{id}/token", s.auth(s.rotateOwnMonitorToken))
 	mux.HandleFunc("GET /manage/vendors", s.auth(s.showVendorRequest))
 	mux.HandleFunc("POST /manage/vendors", s.auth(s.saveVendorRequest))
 
 	// Admin pages.
-	mux.HandleFunc("GET /admin", s.admin(s.listMonitors))
-	mux.HandleFunc("GET /admin/monitors", s.admin(s.listMonitors))
-	mux.HandleFunc("POST /admin/monitors", s.admin(s.createMonitor))
-	mux.HandleFunc("POST /admin/monitors/{id}/token", s.admin(s.issueMonitorToken))
-	mux.HandleFunc("POST /admin/monitors/{id}/state", s.admin(s.updateMonitorState))
+	// Admin pages: each for one role (admins hold them all).
+	mux.HandleFunc("GET /admin", s.staff(s.showAdminHome))
+	mux.HandleFunc("GET /admin/audit", s.staff(s.listAudit))
+	mux.HandleFunc("GET /admin/monitors", s.role(store.RoleMonitorAdmin, s.listMonitors))
+	mux.HandleFunc("POST /admin/monitors", s.role(store.RoleMonitorAdmin, s.createMonitor))
+	mux.HandleFunc("POST /admin/monitors/{id}/token", s.role(store.RoleMonitorAdmin, s.issueMonitorToken))
+	mux.HandleFunc("POST /admin/monitors/{id}/state", s.role(store.RoleMonitorAdmin, s.updateMonitorState))
+	mux.HandleFunc("POST /admin/monitors/{id}/nat", s.role(store.RoleMonitorAdmin, s.updateMonitorNAT))
+	mux.HandleFunc("GET /admin/servers", s.role(store.RoleSupport, s.listAllServers))
+	mux.HandleFunc("POST /admin/servers/{id}/pool", s.role(store.RoleSupport, s.updateServerInPool))
+	mux.HandleFunc("POST /admin/servers/{id}/zone", s.role(store.RoleSupport, s.updateServerZone))
+	mux.HandleFunc("POST /admin/users/{id}/role", s.admin(s.updateUserRole))
 	mux.HandleFunc("GET /admin/vendors", s.admin(s.listVendorZones))
 	mux.HandleFunc("POST /admin/vendors/{name}/status", s.admin(s.updateVendorZoneStatus))
 	mux.HandleFunc("GET /admin/users", s.admin(s.listUsers))
-	mux.HandleFunc("GET /admin/servers", s.admin(s.listAllServers))
 	mux.HandleFunc("POST /admin/servers/{id}/verify", s.admin(s.adminVerify))
 
 	mux.HandleFunc("/", s.notFound)

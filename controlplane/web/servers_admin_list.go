@@ -12,6 +12,7 @@ type adminServersPage struct {
 	Query   string
 	Servers []serverRow
 	Owners  map[int64]int64
+	InPool  map[int64]bool
 }
 
 // listAllServers is the admin's list of servers, filtered by address
@@ -28,11 +29,12 @@ func (s *Server) listAllServers(w http.ResponseWriter, r *http.Request, u *store
 		s.serverError(w, r, err)
 		return
 	}
-	p := adminServersPage{Page: s.page("Servers", "admin", u), Query: q, Owners: map[int64]int64{}}
+	p := adminServersPage{Page: s.page("Servers", "admin", u), Query: q, Owners: map[int64]int64{}, InPool: map[int64]bool{}}
 	p.Notice = serverNotices[r.URL.Query().Get("done")]
 	for _, srv := range srvs {
 		p.Servers = append(p.Servers, s.serverRow(c, srv))
 		p.Owners[srv.ID] = srv.AccountID
+		p.InPool[srv.ID] = srv.InPool
 	}
 	s.render(w, r, http.StatusOK, "admin_servers", p)
 }

@@ -41,14 +41,38 @@ func (s *Server) auth(h userHandler) http.HandlerFunc {
 }
 
 // admin is auth for admins only.
-func (s *Server) admin(h userHandler) http.HandlerFunc {
+func (s *Server) admin(h userHandler) http.HandlerFunc { return s.role(store.RoleAdmin, h) }
+
+// role is auth for users holding role (admins hold every role).
+func (s *Server) role(role string, h userHandler) http.HandlerFunc {
 	return s.auth(func(w http.ResponseWriter, r *http.Request, u *store.User) {
-		if !u.IsAdmin {
-			s.errorPage(w, r, http.StatusForbidden, "This page is for the pool's administrators.")
+		if !u.Has(role) {
+			s.errorPage(w, r, http.StatusForbidden, "This page is for the pool's staff with the "+role+" role.")
 			return
 		}
 		h(w, r, u)
 	})
+}
+
+// staff is auth for users holding any role.
+func (s *Server) staff(h userHandler) http.HandlerFunc {
+	return s.auth(func(w http.ResponseWriter, r *http.Request, u *store.User) {
+		if !u.Staff() {
+			s.errorPage(w, r, http.StatusForbidden, "This page is for the pool's staff.")
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+// audit records a staff action by u; a failure is logged, not shown: the
+// action itself is done.
+func (s *Server) audit(r *http.Request, u *store.User, action, subject, detail string) {
+	err := s.st.Audit(r.Context(), store.AuditEntry{At: s.now(), UserID: u.ID, Actor: u.Email,
+		Action: action, Subject: subject, Detail: detail})
+	if err != nil {
+		s.log.Error("web: audit log", "action", action, "subject", subject, "err", err)
+	}
 }
 
 // sessionUser returns the user of the request's session cookie.

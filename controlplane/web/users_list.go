@@ -9,6 +9,7 @@ import (
 type usersPage struct {
 	Page
 	Users []store.User
+	Roles []string // the roles an admin can grant
 }
 
 // adminListLimit bounds the admin lists.
@@ -21,5 +22,6 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u *store.User
 		s.serverError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_users", usersPage{Page: s.page("Users", "admin", u), Users: users})
+	s.render(w, r, http.StatusOK, "admin_users", usersPage{Page: s.page("Users", "admin", u), Users: users,
+		Roles: []string{store.RoleMonitorAdmin, store.RoleSupport, store.RoleAdmin}})
 }

@@ -132,6 +132,7 @@ func (s *Server) adminVerify(w http.ResponseWriter, r *http.Request, u *store.Us
 	if s.storeFailed(w, r, s.reg.MarkVerified(r.Context(), id)) {
 		return
 	}
+	s.audit(r, u, "server.verify", fmt.Sprintf("server %d", id), "marked verified")
 	s.invalidate()
 	http.Redirect(w, r, "/admin/servers?done=verified", http.StatusSeeOther)
 }

@@ -61,6 +61,9 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure (HTTPS only). Off for
 	// a development site on http://127.0.0.1.
 	SecureCookies bool
+	// AllowPrivate accepts private and loopback monitor addresses (local
+	// pools only).
+	AllowPrivate bool
 
 	SessionTTL time.Duration // 30 days
 	ConfirmTTL time.Duration // confirmation links: 72 h

@@ -34,7 +34,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +77,14 @@ type Options struct {
 	NTPPort uint16
 	// BaseServers, when set, replace the config's clock-check servers.
 	BaseServers []string
+	// Samples, Spacing and Timeout, when set, replace the config's probe
+	// settings (a local override; normally the control plane's apply).
+	Samples          int
+	Spacing, Timeout time.Duration
+	// Source4 and Source6, when valid, are the local addresses to probe
+	// each family from. Unset, the agent uses the monitor's registered
+	// address of the family when this host has it, else the system's choice.
+	Source4, Source6 netip.Addr
 	// SkipClockCheck trusts the own clock without checking (development).
 	SkipClockCheck bool
 	// ConfigRefresh is how often the config is fetched again (10 min).
@@ -223,20 +233,33 @@ func (a *Agent) firstConfig(ctx context.Context) (monitorapi.Config, error) {
 // apply derives the agent's state from a config.
 func (a *Agent) apply(cfg monitorapi.Config) error {
 	opt := probe.FromConfig(cfg)
+	def := probe.Defaults()
 	if opt.Samples == 0 { // no probe rules in the config: POOL.md's
-		opt.Samples, opt.Spacing, opt.Timeout = 3, 2*time.Second, 3*time.Second
+		opt.Samples, opt.Spacing, opt.Timeout = def.Samples, def.Spacing, def.Timeout
 	}
 	if opt.Timeout == 0 {
-		opt.Timeout = 3 * time.Second
+		opt.Timeout = def.Timeout
+	}
+	if a.opt.Samples > 0 {
+		opt.Samples = a.opt.Samples
+	}
+	if a.opt.Spacing > 0 {
+		opt.Spacing = a.opt.Spacing
+	}
+	if a.opt.Timeout > 0 {
+		opt.Timeout = a.opt.Timeout
 	}
 	opt.AllowPrivate = opt.AllowPrivate || a.opt.AllowPrivate
 	opt.Port = a.opt.NTPPort
+	opt.Source4 = sourceAddr(a.opt.Source4, cfg.IP4)
+	opt.Source6 = sourceAddr(a.opt.Source6, cfg.IP6)
 	p, err := probe.New(opt)
 	if err != nil {
 		return fmt.Errorf("agent: config from the control plane: %w", err)
 	}
+	pd := monitorapi.DefaultProbe()
 	if cfg.IdlePoll <= 0 {
-		cfg.IdlePoll = monitorapi.Duration(30 * time.Second)
+		cfg.IdlePoll = monitorapi.Duration(pd.IdlePoll)
 	}
 	base := cfg.BaseServers
 	if len(a.opt.BaseServers) > 0 {
@@ -244,10 +267,10 @@ func (a *Agent) apply(cfg monitorapi.Config) error {
 	}
 	maxOff, ttl := cfg.BaseMaxOffset.D(), cfg.BaseCheckTTL.D()
 	if maxOff <= 0 {
-		maxOff = 10 * time.Millisecond
+		maxOff = pd.BaseMaxOffset
 	}
 	if ttl <= 0 {
-		ttl = 3 * time.Minute
+		ttl = pd.BaseCheckTTL
 	}
 	a.clock.SetOptions(selfcheck.Options{Servers: base, MaxOffset: maxOff, TTL: ttl, Timeout: opt.Timeout})
 	jitter := a.opt.Jitter
@@ -257,8 +280,25 @@ func (a *Agent) apply(cfg monitorapi.Config) error {
 	a.state.Store(&state{cfg: cfg, prober: p, jitter: max(jitter, 0), fetched: time.Now()})
 	a.log.Info("configuration", "monitor_id", cfg.MonitorID, "name", cfg.Name, "samples", opt.Samples,
 		"spacing", opt.Spacing, "timeout", opt.Timeout, "allow_private", opt.AllowPrivate,
-		"base_servers", base, "concurrency", a.opt.Concurrency, "jitter", jitter)
+		"base_servers", base, "concurrency", a.opt.Concurrency, "jitter", jitter,
+		"ipv4", cfg.IPv4, "ipv6", cfg.IPv6, "source4", opt.Source4, "source6", opt.Source6,
+		"leap_unsync_is_error", cfg.Score.LeapUnsyncIsError, "ramp_width", cfg.Score.RampWidth)
 	return nil
+}
+
+// sourceAddr is the address to probe a family from: the local setting,
+// else the registered address when this host can bind it (behind NAT it
+// cannot), else none.
+func sourceAddr(local, registered netip.Addr) netip.Addr {
+	if local.IsValid() || !registered.IsValid() {
+		return local
+	}
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(registered, 0)))
+	if err != nil {
+		return netip.Addr{}
+	}
+	c.Close()
+	return registered
 }
 
 // refreshConfig fetches the config again when it is old; failures keep the
