@@ -200,13 +200,8 @@ func (c *Cluster) Run(ctx context.Context, cfg RunConfig) (Figures, error) {
 
 func (r *run) scenario(ctx context.Context) error {
 	c := r.c
-	phase := func(name string) error {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(r.cfg.Phase):
-		}
-		took, err := r.flip()
+	flip := func(name string, cp int) error {
+		took, err := r.flip(cp)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -214,7 +209,18 @@ func (r *run) scenario(ctx context.Context) error {
 		c.logf("%s: score change in every CoreDNS after %v", name, took.Round(time.Millisecond))
 		return nil
 	}
+	phase := func(name string) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.cfg.Phase):
+		}
+		return flip(name, r.leader())
+	}
 	if err := phase("before the kills"); err != nil {
+		return err
+	}
+	if err := flip("before the kills, posted to the follower", 1-r.leader()); err != nil {
 		return err
 	}
 
@@ -329,17 +335,16 @@ func (r *run) allDNS(flipIn bool) bool {
 }
 
 // flip moves the flip server's score below 10 (one result 5 s off) and
-// back above (good results), posted to the leading control plane, and
-// returns the slower of the two times to every live CoreDNS.
-func (r *run) flip() (time.Duration, error) {
+// back above (good results), posted to control plane cp, and returns the
+// slower of the two times to every live CoreDNS.
+func (r *run) flip(cp int) (time.Duration, error) {
 	m := r.c.Flipper
-	lead := r.leader()
-	if lead < 0 {
-		return 0, fmt.Errorf("cluster: no leading control plane")
+	if cp < 0 || !r.c.CP[cp].Alive() {
+		return 0, fmt.Errorf("cluster: no control plane to post to")
 	}
 	post := func(offset float64, n int) error {
 		res := r.batch(m, func(int) netip.Addr { return r.c.Flip }, offset, n)
-		return r.post(context.Background(), lead, m, res)
+		return r.post(context.Background(), cp, m, res)
 	}
 	if err := post(5, 1); err != nil {
 		return 0, err
@@ -360,7 +365,9 @@ func (r *run) flip() (time.Duration, error) {
 	if !wait.Until(20*time.Second, func() bool { return r.allDNS(true) }) {
 		return 0, fmt.Errorf("cluster: the flip server's rise not in every CoreDNS")
 	}
-	return max(out, time.Since(acked)), nil
+	in := time.Since(acked)
+	r.c.logf("score change via %s: fall %v, rise %v", r.c.CP[cp].Name, out.Round(time.Millisecond), in.Round(time.Millisecond))
+	return max(out, in), nil
 }
 
 // batch is n results of monitor m for the servers ip(k), offset seconds off.
