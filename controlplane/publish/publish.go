@@ -102,9 +102,9 @@ type Publisher struct {
 	fwd  chan struct{} // wakes Forward
 
 	leading atomic.Bool // Lead runs
-	mu    sync.Mutex
-	dirty map[int64]bool // servers changed since the last write
-	all   bool           // recompute everything
+	mu      sync.Mutex
+	dirty   map[int64]bool // servers changed since the last write
+	all     bool           // recompute everything
 
 	// Written is the newest key -> value this leader wrote (or found).
 	written map[string]string
