@@ -102,16 +102,18 @@ type Publisher struct {
 	fwd  chan struct{} // wakes Forward
 
 	leading atomic.Bool // Lead runs
-	mu      sync.Mutex
-	dirty   map[int64]bool // servers changed since the last write
-	all     bool           // recompute everything
+
+	mu    sync.Mutex
+	dirty map[int64]bool // servers changed since the last write
+	all   bool           // recompute everything
 
 	// Written is the newest key -> value this leader wrote (or found).
 	written map[string]string
 	writes  atomic.Int64
 }
 
-// New returns a publisher; Run starts it.
+// New returns a publisher: run Lead as a leader job, Forward on every
+// instance.
 func New(cli *clientv3.Client, src Source, cfg Config) *Publisher {
 	cfg.fill()
 	return &Publisher{cli: cli, src: src, cfg: cfg, kick: make(chan struct{}, 1), fwd: make(chan struct{}, 1),
