@@ -183,6 +183,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	wg.Go(func() { a.lead.Run(ctx) })
+	wg.Go(func() { a.pub.Forward(ctx) }) // changes made here reach the leader
 	var err error
 	select {
 	case <-ctx.Done():

@@ -16,7 +16,10 @@
 // server edit) is applied within Config.Debounce, and every Config.Recheck
 // the whole desired set is recomputed from the store and diffed against
 // what was written, which catches changes of time alone (a deletion date
-// coming within 14 days) and any missed notification. A server is
+// coming within 14 days) and any missed notification. Changes told to an
+// instance that does not lead (results ingested there, a server edited
+// through it) reach the leader through one etcd key (Config.HintKey):
+// Forward puts the changed ids, the leader's Lead watches it (hint.go). A server is
 // published when it is live, in the pool and score.Config.InDNS says so,
 // with weight score.Config.Weight and its (override) country; approved
 // vendor zones are published too.
@@ -25,6 +28,7 @@
 //
 //	p := publish.New(cli, st, publish.Config{Score: score.DefaultConfig()})
 //	l.Add("publisher", p.Lead) // l is the *leader.Leader
+//	go p.Forward(ctx)          // on every instance
 //	p.Changed(serverID)
 package publish
 
@@ -61,6 +65,10 @@ type Config struct {
 	Debounce time.Duration
 	// Recheck: how often the whole set is recomputed and diffed (10s).
 	Recheck time.Duration
+	// HintKey is the etcd key through which instances that do not lead
+	// forward their changes to the leader (Forward), outside Prefix
+	// ("/ntppool-control/changed").
+	HintKey string
 	Score   score.Config
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -73,6 +81,9 @@ func (c *Config) fill() {
 	}
 	if c.Recheck <= 0 {
 		c.Recheck = 10 * time.Second
+	}
+	if c.HintKey == "" {
+		c.HintKey = "/ntppool-control/changed"
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -87,7 +98,10 @@ type Publisher struct {
 	cli  *clientv3.Client
 	src  Source
 	cfg  Config
-	kick chan struct{}
+	kick chan struct{} // wakes Lead
+	fwd  chan struct{} // wakes Forward
+
+	leading atomic.Bool // Lead runs
 
 	mu    sync.Mutex
 	dirty map[int64]bool // servers changed since the last write
@@ -98,14 +112,17 @@ type Publisher struct {
 	writes  atomic.Int64
 }
 
-// New returns a publisher; Run starts it.
+// New returns a publisher: run Lead as a leader job, Forward on every
+// instance.
 func New(cli *clientv3.Client, src Source, cfg Config) *Publisher {
 	cfg.fill()
-	return &Publisher{cli: cli, src: src, cfg: cfg, kick: make(chan struct{}, 1), dirty: map[int64]bool{}}
+	return &Publisher{cli: cli, src: src, cfg: cfg, kick: make(chan struct{}, 1), fwd: make(chan struct{}, 1),
+		dirty: map[int64]bool{}}
 }
 
 // Changed tells the publisher that these servers (score, net speed,
-// country, deletion, state) may have changed. It never blocks.
+// country, deletion, state) may have changed. It never blocks. On an
+// instance that does not lead, Forward passes the change to the leader.
 func (p *Publisher) Changed(serverIDs ...int64) {
 	p.mu.Lock()
 	for _, id := range serverIDs {
@@ -125,9 +142,11 @@ func (p *Publisher) ChangedAll() {
 }
 
 func (p *Publisher) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{p.kick, p.fwd} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -268,3 +268,33 @@ func TestLeaderElectionOneWritesOtherTakesOver(t *testing.T) {
 	b.Changed(f.ids["192.0.2.2"])
 	wait.For(t, time.Second, "b publishes", func() bool { return snapshot(t, cliB, key)[key] == "" })
 }
+
+// TestFollowerForwardsChangesToTheLeader: a score change told to an
+// instance that does not lead (ingested there) reaches etcd through the
+// leader within a second, not at the next recheck (an hour here).
+func TestFollowerForwardsChangesToTheLeader(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HintKey = "/" + t.Name() + "-changed"
+	f := newStore(t)
+	ctx := context.Background()
+	a, la, _ := start(t, client(t), f.st, cfg, "a")
+	wait.For(t, 10*time.Second, "a leads and resynced", func() bool { return la.IsLeader() && a.Writes() > 0 })
+	b, lb, _ := start(t, client(t), f.st, cfg, "b")
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Forward(fctx); close(done) }()
+	defer func() { stop(); <-done }()
+
+	cli := client(t)
+	key := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.2"))
+	f.st.SetServerScore(ctx, f.ids["192.0.2.2"], 12, time.Now())
+	b.Changed(f.ids["192.0.2.2"])
+	in := wait.For(t, time.Second, "a change told to the follower reaches etcd", func() bool { return snapshot(t, cli, key)[key] != "" })
+	f.st.SetServerScore(ctx, f.ids["192.0.2.2"], 3, time.Now())
+	b.ChangedAll()
+	wait.For(t, time.Second, "a recompute asked of the follower reaches etcd", func() bool { return snapshot(t, cli, key)[key] == "" })
+	if lb.IsLeader() || b.Writes() != 0 {
+		t.Fatalf("b leads=%v, wrote %d times", lb.IsLeader(), b.Writes())
+	}
+	t.Logf("follower's change to etcd through the leader: %v", in)
+}

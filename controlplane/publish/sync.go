@@ -22,6 +22,11 @@ const maxOps = 100
 // until ctx ends (the term is over). A failed or fenced-off write ends
 // the term.
 func (p *Publisher) Lead(ctx context.Context, f leader.Fence) error {
+	p.leading.Store(true)
+	defer p.leading.Store(false)
+	// Other instances' changes (Forward), watched before the resync reads
+	// the store, so none falls between the two.
+	hints := p.hints(ctx)
 	p.mu.Lock()
 	p.dirty, p.all = map[int64]bool{}, false
 	p.mu.Unlock()
@@ -30,18 +35,48 @@ func (p *Publisher) Lead(ctx context.Context, f leader.Fence) error {
 	}
 	tick := time.NewTicker(p.cfg.Recheck)
 	defer tick.Stop()
+	// take applies what arrives from the hint watch; false when ctx ended.
+	take := func(wr clientv3.WatchResponse, ok bool) bool {
+		if !ok {
+			if ctx.Err() != nil {
+				return false
+			}
+			hints = p.hints(ctx) // a broken watch: watch again
+			return true
+		}
+		for _, ev := range wr.Events {
+			if ev.Type == clientv3.EventTypePut {
+				p.takeHint(string(ev.Kv.Value))
+			}
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 			p.ChangedAll()
-		case <-p.kick:
-			// Gather what else changes in the next moment into one write.
-			select {
-			case <-ctx.Done():
+		case wr, ok := <-hints:
+			if !take(wr, ok) {
 				return nil
-			case <-time.After(p.cfg.Debounce):
+			}
+		case <-p.kick:
+			// Gather what else changes in the next moment, here and in
+			// hints, into one write: hints never queue behind writes.
+			gather := time.After(p.cfg.Debounce)
+		gathering:
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case wr, ok := <-hints:
+					if !take(wr, ok) {
+						return nil
+					}
+				case <-gather:
+					break gathering
+				}
 			}
 			if err := p.flush(ctx, f); err != nil {
 				return err

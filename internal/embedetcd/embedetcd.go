@@ -88,6 +88,9 @@ func Start(cfg Config) (*Server, error) {
 	pu := url.URL{Scheme: "http", Host: cfg.PeerAddr}
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}
+	// Keep an hour of history: records and change hints are rewritten all
+	// day, and uncompacted history only grows.
+	ec.AutoCompactionMode, ec.AutoCompactionRetention = "periodic", "1h"
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
 	if cfg.InitialCluster != "" {
 		ec.InitialCluster = cfg.InitialCluster
