@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
 	"path/filepath"
 	"testing"
 
@@ -72,4 +75,48 @@ func TestBackendOf(t *testing.T) {
 			t.Errorf("BackendOf(%q) = %s, want %s", dsn, got, want)
 		}
 	}
+}
+
+// Past maxCached distinct texts, queries still run (unprepared, nothing
+// left behind) on both backends, inside and outside transactions.
+func TestQueriesBeyondTheStatementCache(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		id, err := st.CreateAccount(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range maxCached + 5 {
+			// A distinct text each time, as IN lists of run-time length are.
+			q := `SELECT name FROM accounts WHERE id = ? AND ` + strconv.Itoa(i) + ` = ?`
+			var name string
+			if err := st.x.QueryRowContext(ctx, q, id, i).Scan(&name); err != nil || name != "a" {
+				t.Fatalf("query %d: %q %v", i, name, err)
+			}
+		}
+		if n := len(st.cache.m); n != maxCached {
+			t.Fatalf("%d statements cached, want the bound %d", n, maxCached)
+		}
+		err = st.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.x.ExecContext(ctx, `UPDATE accounts SET name = ? WHERE id = ? AND 1 = 1`, "b", id); err != nil {
+				return err
+			}
+			rows, err := tx.x.QueryContext(ctx, `SELECT name FROM accounts WHERE id = ? AND 2 = 2`, id)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			if !rows.Next() {
+				return errors.New("no row")
+			}
+			var name string
+			if err := rows.Scan(&name); err != nil || name != "b" {
+				return fmt.Errorf("name %q in the transaction: %v", name, err)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
