@@ -26,10 +26,25 @@ func testDSN(t testing.TB, b Backend) string {
 	return filepath.Join(t.TempDir(), "test.db")
 }
 
-// openTest opens a fresh store of backend b, closed when t ends.
+// openTest opens a fresh store of backend b, closed when t ends. On
+// PostgreSQL it is a copy of a database migrated once per test binary,
+// which is faster than migrating each; the migration tests use testDSN.
 func openTest(t testing.TB, b Backend) *Store {
 	t.Helper()
-	st, err := Open(context.Background(), testDSN(t, b))
+	var dsn string
+	switch b {
+	case SQLite:
+		dsn = testDSN(t, b)
+	case Postgres:
+		dsn = pgtest.NewDatabaseLike(t, "store_migrated", func(dsn string) error {
+			st, err := Open(context.Background(), dsn)
+			if err != nil {
+				return err
+			}
+			return st.Close()
+		})
+	}
+	st, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
