@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/ntppool-ng/ntppool/internal/pgtest"
