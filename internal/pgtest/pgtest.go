@@ -168,7 +168,13 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest")
+	// The socket lives in the dir, and a Unix socket path holds at most
+	// 107 bytes: a long TMPDIR gives way to /tmp.
+	parent := os.TempDir()
+	if len(parent) > 64 {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "pgtest")
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
