@@ -157,6 +157,13 @@ func TestServerAndMonitorQueriesOnEveryBackend(t *testing.T) {
 			t.Fatalf("invitation after delete: %v", err)
 		}
 
+		if v, err := st.InitSetting(ctx, "k", "first"); err != nil || v != "first" {
+			t.Fatalf("InitSetting on a new name = %q, %v", v, err)
+		}
+		if v, err := st.InitSetting(ctx, "k", "second"); err != nil || v != "first" {
+			t.Fatalf("InitSetting on a taken name = %q, %v; want the first value kept", v, err)
+		}
+
 		if _, err := st.CreateVendorZone(ctx, VendorZone{Name: "acme", AccountID: acct, ClientType: "sntp", CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
