@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/ntppool-ng/ntppool/internal/pgtest"
@@ -23,10 +26,25 @@ func testDSN(t testing.TB, b Backend) string {
 	return filepath.Join(t.TempDir(), "test.db")
 }
 
-// openTest opens a fresh store of backend b, closed when t ends.
+// openTest opens a fresh store of backend b, closed when t ends. On
+// PostgreSQL it is a copy of a database migrated once per test binary,
+// which is faster than migrating each; the migration tests use testDSN.
 func openTest(t testing.TB, b Backend) *Store {
 	t.Helper()
-	st, err := Open(context.Background(), testDSN(t, b))
+	var dsn string
+	switch b {
+	case SQLite:
+		dsn = testDSN(t, b)
+	case Postgres:
+		dsn = pgtest.NewDatabaseLike(t, "store_migrated", func(dsn string) error {
+			st, err := Open(context.Background(), dsn)
+			if err != nil {
+				return err
+			}
+			return st.Close()
+		})
+	}
+	st, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,4 +90,48 @@ func TestBackendOf(t *testing.T) {
 			t.Errorf("BackendOf(%q) = %s, want %s", dsn, got, want)
 		}
 	}
+}
+
+// Past maxCached distinct texts, queries still run (unprepared, nothing
+// left behind) on both backends, inside and outside transactions.
+func TestQueriesBeyondTheStatementCache(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		id, err := st.CreateAccount(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range maxCached + 5 {
+			// A distinct text each time, as IN lists of run-time length are.
+			q := `SELECT name FROM accounts WHERE id = ? AND ` + strconv.Itoa(i) + ` = ?`
+			var name string
+			if err := st.x.QueryRowContext(ctx, q, id, i).Scan(&name); err != nil || name != "a" {
+				t.Fatalf("query %d: %q %v", i, name, err)
+			}
+		}
+		if n := len(st.cache.m); n != maxCached {
+			t.Fatalf("%d statements cached, want the bound %d", n, maxCached)
+		}
+		err = st.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.x.ExecContext(ctx, `UPDATE accounts SET name = ? WHERE id = ? AND 1 = 1`, "b", id); err != nil {
+				return err
+			}
+			rows, err := tx.x.QueryContext(ctx, `SELECT name FROM accounts WHERE id = ? AND 2 = 2`, id)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			if !rows.Next() {
+				return errors.New("no row")
+			}
+			var name string
+			if err := rows.Scan(&name); err != nil || name != "b" {
+				return fmt.Errorf("name %q in the transaction: %v", name, err)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -157,6 +157,13 @@ func TestServerAndMonitorQueriesOnEveryBackend(t *testing.T) {
 			t.Fatalf("invitation after delete: %v", err)
 		}
 
+		if v, err := st.InitSetting(ctx, "k", "first"); err != nil || v != "first" {
+			t.Fatalf("InitSetting on a new name = %q, %v", v, err)
+		}
+		if v, err := st.InitSetting(ctx, "k", "second"); err != nil || v != "first" {
+			t.Fatalf("InitSetting on a taken name = %q, %v; want the first value kept", v, err)
+		}
+
 		if _, err := st.CreateVendorZone(ctx, VendorZone{Name: "acme", AccountID: acct, ClientType: "sntp", CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
@@ -174,6 +181,47 @@ func TestServerAndMonitorQueriesOnEveryBackend(t *testing.T) {
 		}
 		if l, err := st.VendorZonesByAccount(ctx, acct); err != nil || len(l) != 1 {
 			t.Fatalf("VendorZonesByAccount = %v, %v", l, err)
+		}
+	})
+}
+
+// Read-then-write transactions run one at a time on both backends, so
+// concurrent increments lose nothing (PostgreSQL's READ COMMITTED alone
+// would let two read the same value).
+func TestTransactionsDoNotInterleave(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *Store) {
+		ctx := context.Background()
+		id, err := st.CreateServer(ctx, Server{IP: netip.MustParseAddr("192.0.2.1"), Netspeed: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const workers, each = 4, 10
+		errs := make(chan error, workers)
+		for range workers {
+			go func() {
+				for range each {
+					err := st.InTx(ctx, func(tx *Tx) error {
+						s, err := tx.Server(ctx, id)
+						if err != nil {
+							return err
+						}
+						return tx.SetServerNetspeed(ctx, 0, id, s.Netspeed+1)
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range workers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s, err := st.Server(ctx, id); err != nil || s.Netspeed != workers*each {
+			t.Fatalf("netspeed %d after %d increments (%v)", s.Netspeed, workers*each, err)
 		}
 	})
 }

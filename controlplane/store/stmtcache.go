@@ -7,7 +7,9 @@ import (
 )
 
 // maxCached bounds the statement cache; queries built at run time beyond
-// it are prepared each time, as without a cache.
+// it run unprepared, as without a cache (a statement prepared and never
+// closed would stay for the life of its connection: on PostgreSQL, in the
+// server).
 const maxCached = 512
 
 // stmtCache keeps one prepared statement per SQL text. Parsing SQL costs
@@ -23,12 +25,18 @@ type stmtCache struct {
 	m      map[string]*sql.Stmt
 }
 
+// get returns the cached statement of query, preparing it on first use;
+// nil (and no error) once the cache is full.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	st, ok := c.m[query]
+	full := len(c.m) >= maxCached
 	c.mu.Unlock()
 	if ok {
 		return st, nil
+	}
+	if full {
+		return nil, nil
 	}
 	st, err := c.db.PrepareContext(ctx, c.rebind(query))
 	if err != nil {
@@ -41,7 +49,8 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 		return old, nil
 	}
 	if len(c.m) >= maxCached {
-		return st, nil // caller does not close it; it is dropped with the DB
+		st.Close()
+		return nil, nil
 	}
 	c.m[query] = st
 	return st, nil
@@ -64,19 +73,32 @@ type cachedQuerier struct {
 	tx    *sql.Tx
 }
 
+// stmt is the statement of query, on the transaction when there is one;
+// nil when the cache is full.
 func (c cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	st, err := c.cache.get(ctx, query)
-	if err != nil || c.tx == nil {
+	if err != nil || st == nil || c.tx == nil {
 		return st, err
 	}
 	// Closed with the transaction.
 	return c.tx.StmtContext(ctx, st), nil
 }
 
+// direct is what runs a query the cache has no room for.
+func (c cachedQuerier) direct() querier {
+	if c.tx != nil {
+		return c.tx
+	}
+	return c.cache.db
+}
+
 func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return c.direct().ExecContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
@@ -86,18 +108,18 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.direct().QueryContext(ctx, c.cache.rebind(query), args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
-// QueryRowContext reports a prepare error through Row.Scan, as sql.DB does;
-// an invalid query is prepared on the spot only to carry its error.
+// QueryRowContext reports a prepare error through Row.Scan, as sql.DB does:
+// an invalid query runs directly only to carry its error.
 func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
-	if err != nil {
-		if c.tx != nil {
-			return c.tx.QueryRowContext(ctx, c.cache.rebind(query), args...)
-		}
-		return c.cache.db.QueryRowContext(ctx, c.cache.rebind(query), args...)
+	if err != nil || st == nil {
+		return c.direct().QueryRowContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

@@ -14,8 +14,9 @@
 // $1, $2, … for PostgreSQL once per query text. PostgreSQL infers a
 // placeholder's type from its use, so where the use does not say (a VALUES
 // list, a CASE result, a factor of an integer column that gets a float) the
-// SQL casts it: CAST(? AS DOUBLE PRECISION), which SQLite reads too. Callers that want an interface define it where they use it
-// (e.g. `type serverStore interface{ Server(ctx, id) (store.Server, error) }`).
+// SQL casts it: CAST(? AS DOUBLE PRECISION), which SQLite reads too.
+// Callers that want an interface define it where they use it (e.g. `type
+// serverStore interface{ Server(ctx, id) (store.Server, error) }`).
 //
 // # Migrations
 //
@@ -107,23 +108,20 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // openWith is Open with the schema steps given (tests pass broken ones).
 func openWith(ctx context.Context, dsn string, steps []Migration) (*Store, error) {
 	backend := BackendOf(dsn)
-	var db *sql.DB
-	var err error
-	switch backend {
-	case Postgres:
-		db, err = sql.Open("pgx", dsn)
-		// A pool the size of a small server's connection budget; writers
-		// do not queue behind one lock as on SQLite.
-		db.SetMaxOpenConns(16)
-	default:
-		db, err = sql.Open("sqlite", DSN(dsn))
-		// SQLite has one writer; more connections only help readers, and
-		// WAL lets them run beside the writer.
-		db.SetMaxOpenConns(8)
+	driver, source, conns := "sqlite", DSN(dsn), 8
+	if backend == Postgres {
+		// Reads and single statements run side by side; transactions
+		// take turns (InTx). 16 stays well inside a small server's
+		// max_connections with a few instances.
+		driver, source, conns = "pgx", dsn, 16
 	}
+	db, err := sql.Open(driver, source)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", Redacted(dsn), err)
 	}
+	// SQLite has one writer; more connections only help readers, and WAL
+	// lets them run beside the writer.
+	db.SetMaxOpenConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
