@@ -5,13 +5,18 @@ import (
 	"flag"
 	"testing"
 	"time"
+
+	"github.com/ntppool-ng/ntppool/internal/pgtest"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var long = flag.Bool("cluster.long", false, "run each phase of the cluster test for 30 s instead of 2 s")
 
 // TestClusterSurvivesOneFailureAtATime starts the loopback cluster and,
 // under DNS and monitor load, kills the leading control plane, the etcd
-// leader and one CoreDNS: no surviving CoreDNS misses an answer, the other
+// leader and one CoreDNS, with both control planes on one PostgreSQL
+// database (as on several hosts): no surviving CoreDNS misses an answer, the other
 // control plane leads within the lease TTL + 1 s, no acknowledged result
 // is lost, and score changes keep reaching every CoreDNS.
 //
@@ -19,7 +24,7 @@ var long = flag.Bool("cluster.long", false, "run each phase of the cluster test 
 //	go test ./internal/cluster -v -args -cluster.long  # phases of 30 s
 func TestClusterSurvivesOneFailureAtATime(t *testing.T) {
 	ctx := context.Background()
-	c, err := Start(ctx, Config{Dir: t.TempDir(), Log: t.Output()})
+	c, err := Start(ctx, Config{Dir: t.TempDir(), DB: pgtest.NewDatabase(t), Log: t.Output()})
 	if err != nil {
 		t.Fatal(err)
 	}
