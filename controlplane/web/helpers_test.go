@@ -115,6 +115,9 @@ type client struct {
 	s   *site
 	hc  *http.Client
 	jar *cookiejar.Jar
+	// xff, when set, is sent as X-Forwarded-For, as a proxy in front of
+	// the site would.
+	xff string
 }
 
 func (s *site) client() *client {
@@ -131,6 +134,9 @@ type resp struct {
 
 func (c *client) do(req *http.Request) resp {
 	c.s.t.Helper()
+	if c.xff != "" {
+		req.Header.Set("X-Forwarded-For", c.xff)
+	}
 	r, err := c.hc.Do(req)
 	if err != nil {
 		c.s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

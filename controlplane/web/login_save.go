@@ -20,7 +20,7 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	email, _ := checkEmail(r.PostFormValue("email"))
 	pw := r.PostFormValue("password")
 	p := loginPage{Page: s.page("Log in", "manage", nil), Email: email, Next: localPath(r.PostFormValue("next"), "")}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if !s.limits.allow(s.now(), s.passwordLimits(r, email)...) {
 		p.Error = "Too many attempts. Please wait a minute and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", p)
 		return
@@ -34,11 +34,12 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		u = store.User{PasswordHash: dummyHash}
 	}
-	if !u.CheckPassword(pw) || u.ID == 0 {
+	if !s.passwordMatches(u, pw) || u.ID == 0 {
 		p.Error = "The email address or the password is wrong."
 		s.render(w, r, http.StatusUnauthorized, "login", p)
 		return
 	}
+	s.passedPassword(r, email)
 	if u.EmailConfirmedAt.IsZero() {
 		if err := s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL); err != nil {
 			s.serverError(w, r, err)

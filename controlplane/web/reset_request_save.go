@@ -20,7 +20,7 @@ func (s *Server) saveResetRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset_request", p)
 		return
 	}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
 		return
 	}

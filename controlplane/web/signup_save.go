@@ -29,11 +29,11 @@ func (s *Server) saveSignup(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "signup", p)
 		return
 	}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
 		return
 	}
-	hash, err := store.HashPassword(pw)
+	hash, err := s.hashPassword(pw)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -25,7 +25,7 @@ func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, u *store.Use
 			return
 		}
 	}
-	if e == "" && !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if e == "" && !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		e = "Too many invitations at once. Please wait a minute."
 	}
 	if e != "" {

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -68,10 +69,33 @@ type Config struct {
 	ZoneCountsEvery time.Duration // daily zone count snapshots: every 4 h
 	CleanupEvery    time.Duration // expired sessions and tokens: 1 h
 
-	// AuthRate and AuthBurst limit log-in, sign-up and reset attempts per
-	// client address and per email address: 10 a minute, burst 10.
+	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
+	// attempts per client (an IPv4 address or an IPv6 /64) and per email
+	// address mailed: 10 a minute, burst 10.
 	AuthRate  rate.Limit
 	AuthBurst int
+	// AccountClientRate and AccountClientBurst limit password guesses at
+	// one account from one client: 1 a minute, burst 5.
+	AccountClientRate  rate.Limit
+	AccountClientBurst int
+	// AccountRate and AccountBurst are an account's budget of password
+	// guesses from clients that never logged in to it: 6 a minute, burst
+	// 50. One client (limited by the rule above to less than this refill)
+	// cannot empty it; when many clients do, clients that logged in to the
+	// account in the last PassedTTL still get through, so the account's
+	// owner is not locked out.
+	AccountRate  rate.Limit
+	AccountBurst int
+	PassedTTL    time.Duration // 30 days
+	// MaxLimitEntries bounds the limiter's buckets: 100,000 (~10 MB).
+	MaxLimitEntries int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (the rightmost hop not in these ranges). Empty: the TCP
+	// peer is the client and X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
+	// HSTS sends Strict-Transport-Security on every answer: set it when the
+	// site is served over TLS (directly or by a proxy).
+	HSTS bool
 
 	// Score decides which servers count as active (in the DNS), as the
 	// publisher does; zero means score.DefaultConfig().
@@ -113,6 +137,19 @@ func (c *Config) defaults() error {
 	if c.AuthBurst <= 0 {
 		c.AuthBurst = 10
 	}
+	if c.AccountClientRate <= 0 {
+		c.AccountClientRate = rate.Every(time.Minute)
+	}
+	if c.AccountClientBurst <= 0 {
+		c.AccountClientBurst = 5
+	}
+	if c.AccountRate <= 0 {
+		c.AccountRate = rate.Every(10 * time.Second)
+	}
+	if c.AccountBurst <= 0 {
+		c.AccountBurst = 50
+	}
+	def(&c.PassedTTL, 30*24*time.Hour)
 	if c.Score == (score.Config{}) {
 		c.Score = score.DefaultConfig()
 	}
@@ -150,6 +187,10 @@ type Server struct {
 
 	views      *views
 	limits     *limiter
+	passed     *passedSet // (account, client) pairs that logged in
+	// bcrypts counts password hashes and comparisons: the costly work that
+	// only requests within the limits may cause.
+	bcrypts atomic.Int64
 	counts     atomic.Pointer[census]
 	countMu    sync.Mutex  // one first census build at a time
 	rebuilding atomic.Bool // a background census rebuild is running
@@ -191,7 +232,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.views = v
-	s.limits = newLimiter(cfg.AuthRate, cfg.AuthBurst)
+	s.limits = newLimiter(cfg.MaxLimitEntries)
+	s.passed = newPassedSet(max(cfg.MaxLimitEntries, defaultMaxBuckets)/4, cfg.PassedTTL)
 	s.handler = s.routes()
 	return s, nil
 }
