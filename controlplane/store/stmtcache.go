@@ -6,8 +6,9 @@ import (
 	"sync"
 )
 
-// maxCached bounds the statement cache; queries built at run time beyond
-// it are prepared each time, as without a cache.
+// maxCached bounds the statement cache; queries beyond it run unprepared
+// (the driver prepares and closes them per call), so nothing outlives its
+// use.
 const maxCached = 512
 
 // stmtCache keeps one prepared statement per SQL text. Parsing SQL costs
@@ -20,12 +21,18 @@ type stmtCache struct {
 	m  map[string]*sql.Stmt
 }
 
+// get returns the cached statement for query, preparing it on first use;
+// nil (and no error) when the cache is full and query is not in it.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	st, ok := c.m[query]
+	full := len(c.m) >= maxCached
 	c.mu.Unlock()
 	if ok {
 		return st, nil
+	}
+	if full {
+		return nil, nil
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
@@ -38,7 +45,8 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 		return old, nil
 	}
 	if len(c.m) >= maxCached {
-		return st, nil // caller does not close it; it is dropped with the DB
+		st.Close()
+		return nil, nil
 	}
 	c.m[query] = st
 	return st, nil
@@ -61,9 +69,11 @@ type cachedQuerier struct {
 	tx    *sql.Tx
 }
 
+// stmt is the prepared statement for query, or nil when it is to run
+// unprepared (the cache is full).
 func (c cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	st, err := c.cache.get(ctx, query)
-	if err != nil || c.tx == nil {
+	if err != nil || st == nil || c.tx == nil {
 		return st, err
 	}
 	// Closed with the transaction.
@@ -75,6 +85,9 @@ func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...an
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.direct().ExecContext(ctx, query, args...)
+	}
 	return st.ExecContext(ctx, args...)
 }
 
@@ -83,6 +96,9 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.direct().QueryContext(ctx, query, args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
@@ -90,11 +106,20 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 // an invalid query is prepared on the spot only to carry its error.
 func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
-	if err != nil {
-		if c.tx != nil {
-			return c.tx.QueryRowContext(ctx, query, args...)
-		}
-		return c.cache.db.QueryRowContext(ctx, query, args...)
+	if err != nil || st == nil {
+		return c.direct().QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// direct runs a query unprepared, in the transaction when there is one.
+func (c cachedQuerier) direct() interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+} {
+	if c.tx != nil {
+		return c.tx
+	}
+	return c.cache.db
 }
