@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
 var now0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -257,4 +260,37 @@ func TestResetVoidsEveryResetLink(t *testing.T) {
 	second := s.mailLink("r@example.test", "Reset")
 	c.post(second, url.Values{"password": {"a brand new password"}}).want(t, http.StatusSeeOther)
 	c.post(first, url.Values{"password": {"the attacker's choice"}}).want(t, http.StatusNotFound)
+}
+
+// TestScoreLogCellsAreInert: text a monitor supplies cannot become a
+// spreadsheet formula in /scores/IP/log.
+func TestScoreLogCellsAreInert(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil)
+	srv, mid := seedServer(t, s.st, 0, "192.0.2.10", 3)
+	ctx := context.Background()
+	for i, e := range []string{"=HYPERLINK(\"http://evil.test\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "plain error"} {
+		err := s.st.AddLogScore(ctx, store.LogScore{ServerID: srv.ID, MonitorID: mid, Time: time.Now().Add(time.Duration(i) * time.Second), Step: -5, Error: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := csv.NewReader(strings.NewReader(s.client().get("/scores/192.0.2.10/log?monitor=*&limit=50").body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, rec := range recs[1:] {
+		e := rec[9]
+		if e == "" {
+			continue
+		}
+		seen++
+		if strings.ContainsAny(e[:1], "=+-@\t\r") {
+			t.Errorf("error cell %q starts a formula", e)
+		}
+	}
+	if seen < 6 {
+		t.Fatalf("only %d error cells in the log", seen)
+	}
 }

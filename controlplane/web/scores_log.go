@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
@@ -21,12 +22,12 @@ func (s *Server) scoresLog(w http.ResponseWriter, r *http.Request) {
 	_ = cw.Write([]string{"ts_epoch", "ts", "offset", "step", "score", "monitor_id", "monitor_name", "rtt", "leap", "error"})
 	for _, row := range rows {
 		rec := []string{strconv.FormatInt(row.TS.Unix(), 10), row.TS.UTC().Format("2006-01-02 15:04:05"), "",
-			fmtNum(row.Step), fmtNum(row.Score), "", "recentmedian", "", "", row.Error}
+			fmtNum(row.Step), fmtNum(row.Score), "", "recentmedian", "", "", inertCell(row.Error)}
 		if row.Offset.Valid {
 			rec[2] = fmtNum(row.Offset.Float64)
 		}
 		if row.MonitorID != 0 {
-			rec[5], rec[6] = strconv.FormatInt(row.MonitorID, 10), row.MonitorName
+			rec[5], rec[6] = strconv.FormatInt(row.MonitorID, 10), inertCell(row.MonitorName)
 		}
 		if row.RTT.Valid {
 			rec[7] = fmtNum(row.RTT.Float64 * 1000)
@@ -37,6 +38,17 @@ func (s *Server) scoresLog(w http.ResponseWriter, r *http.Request) {
 		_ = cw.Write(rec)
 	}
 	cw.Flush()
+}
+
+// inertCell keeps a text cell from being run as a formula by a spreadsheet
+// that opens the CSV: a cell starting with = + - @ (or a tab or carriage
+// return, which some strip before looking) gets a leading apostrophe.
+// Monitors supply the error text, so it is not trusted.
+func inertCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // scoreData loads the server and the history rows that the request's
