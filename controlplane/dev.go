@@ -86,6 +86,9 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	fastRules(&c.app)
+	// A local pool has no relay: its log file (0600, in -data) is where
+	// confirmation and reset links are read.
+	c.app.Mail.LogBodies = true
 	c.app.Election = "/ntppool-control/leader"
 	if c.db == "" {
 		c.db = filepath.Join(d.data, "ntppool.db")

@@ -294,3 +294,41 @@ func TestScoreLogCellsAreInert(t *testing.T) {
 		t.Fatalf("only %d error cells in the log", seen)
 	}
 }
+
+// TestInvitationsRevocableAndGoneWithTheirInviter: a user of the account
+// revokes a pending invitation; another account cannot; removing the
+// inviter removes theirs.
+func TestInvitationsRevocableAndGoneWithTheirInviter(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil)
+	ctx := context.Background()
+	c, u := s.signUp("owner@example.test")
+	invite := func(c *client, email string) string {
+		c.post("/manage/account/invite", url.Values{"email": {email}}).want(t, http.StatusSeeOther)
+		return s.mailLink(email, "Invitation")
+	}
+	link := invite(c, "one@example.test")
+	c.get("/manage/account").want(t, http.StatusOK, "one@example.test", "Revoke")
+	// Another account's user cannot revoke it.
+	other, _ := s.signUp("other@example.test")
+	other.post("/manage/account/invitations/cancel", url.Values{"email": {"one@example.test"}}).want(t, http.StatusNotFound)
+	s.client().get(link).want(t, http.StatusOK)
+	c.post("/manage/account/invitations/cancel", url.Values{"email": {"one@example.test"}}).want(t, http.StatusSeeOther)
+	s.client().get(link).want(t, http.StatusNotFound)
+
+	// A second user invites someone, then is removed: the invitation goes.
+	link = invite(c, "helper@example.test")
+	h := s.client()
+	h.post(link, url.Values{"password": {"helper password"}}).want(t, http.StatusSeeOther)
+	h.post("/login", url.Values{"email": {"helper@example.test"}, "password": {"helper password"}}).want(t, http.StatusSeeOther)
+	link = invite(h, "late@example.test")
+	helper, err := s.st.UserByEmail(ctx, "helper@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.post("/manage/account/users/"+strconvI(helper.ID)+"/remove", nil).want(t, http.StatusSeeOther)
+	s.client().get(link).want(t, http.StatusNotFound)
+	if ins, _ := s.st.InvitationsByAccount(ctx, u.AccountID, time.Now()); len(ins) != 0 {
+		t.Errorf("invitations left: %+v", ins)
+	}
+}

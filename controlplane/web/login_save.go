@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -41,10 +42,7 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.passedPassword(r, email)
 	if u.EmailConfirmedAt.IsZero() {
-		if err := s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+		s.later("confirmation link", func(ctx context.Context) error { return s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL) })
 		p.Error = "Please confirm your address first: we have sent you a new link."
 		s.render(w, r, http.StatusForbidden, "login", p)
 		return

@@ -52,6 +52,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /manage/servers/{id}/undelete", s.auth(s.undeleteServer))
 	mux.HandleFunc("GET /manage/account", s.auth(s.showAccount))
 	mux.HandleFunc("POST /manage/account/invite", s.auth(s.inviteUser))
+	mux.HandleFunc("POST /manage/account/invitations/cancel", s.auth(s.cancelInvitation))
 	mux.HandleFunc("POST /manage/account/users/{id}/remove", s.auth(s.removeUser))
 	mux.HandleFunc("GET /manage/account/download", s.auth(s.downloadAccount))
 	mux.HandleFunc("POST /manage/account/delete", s.auth(s.deleteAccount))

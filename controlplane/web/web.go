@@ -198,6 +198,8 @@ type Server struct {
 	// bgMu orders bg.Add (page requests) against bg.Wait (Run ending): a
 	// WaitGroup must not get an Add while a Wait on a zero count is under way.
 	bgMu    sync.Mutex
+	mailQ   chan mailJob // see later
+	mailing atomic.Bool  // the mail worker runs
 	news    newsCache
 	handler http.Handler
 }
@@ -232,6 +234,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.views = v
+	s.mailQ = make(chan mailJob, mailQueueSize)
 	s.limits = newLimiter(cfg.MaxLimitEntries)
 	s.passed = newPassedSet(max(cfg.MaxLimitEntries, defaultMaxBuckets)/4, cfg.PassedTTL)
 	s.handler = s.routes()
