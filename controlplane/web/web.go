@@ -185,12 +185,12 @@ type Server struct {
 	changed func()
 	now     func() time.Time
 
-	views      *views
-	limits     *limiter
-	passed     *passedSet // (account, client) pairs that logged in
+	views  *views
+	limits *limiter
+	passed *passedSet // (account, client) pairs that logged in
 	// bcrypts counts password hashes and comparisons: the costly work that
 	// only requests within the limits may cause.
-	bcrypts atomic.Int64
+	bcrypts    atomic.Int64
 	counts     atomic.Pointer[census]
 	countMu    sync.Mutex  // one first census build at a time
 	rebuilding atomic.Bool // a background census rebuild is running
