@@ -112,7 +112,7 @@ func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
 	l := newLimiter(0)
 	r := rule{rate.Every(time.Hour), 2}
 	ask := func(client, email string) bool {
-		return l.allow(now0, limit{r, keyOf("client", client)}, limit{r, keyOf("email", email)})
+		return l.allow(now0, limit{tableClients, r, keyOf("client", client)}, limit{tableTargets, r, keyOf("email", email)})
 	}
 	if !ask("a", "x") || !ask("b", "x") {
 		t.Fatal("first attempts refused")
@@ -128,8 +128,8 @@ func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
 		t.Error("per-client limit not applied")
 	}
 	l.prune(now0.Add(3 * time.Hour))
-	if l.len() != 0 || len(l.queue) != 0 {
-		t.Errorf("prune kept %d buckets, %d queued", l.len(), len(l.queue))
+	if l.len() != 0 || len(l.tables[tableClients].queue)+len(l.tables[tableTargets].queue) != 0 {
+		t.Errorf("prune kept %d buckets, %d queued", l.len(), len(l.tables[tableClients].queue))
 	}
 }
 

@@ -34,37 +34,52 @@ type rule struct {
 
 // limit is one bucket a request must take a token from.
 type limit struct {
-	rule rule
-	key  limKey
+	table int // tableClients or tableTargets
+	rule  rule
+	key   limKey
 }
 
 // bucket is a token bucket; an absent bucket is a full one.
 type bucket struct {
 	tokens float64
-	at     time.Time
+	at     int64  // Unix ns of the last take
+	fullAt int64  // Unix ns when it is full again (and can be forgotten)
 	seq    uint64 // matches the queue entry that created it
 }
 
 // level is the bucket's tokens at now.
-func (b bucket) level(r rule, now time.Time) float64 {
-	t := b.tokens + now.Sub(b.at).Seconds()*float64(r.rate)
+func (b bucket) level(r rule, now int64) float64 {
+	t := b.tokens + float64(now-b.at)/1e9*float64(r.rate)
 	return min(t, float64(r.burst))
 }
 
+// Tables of the limiter: clients apart from what they aim at (addresses
+// mailed, accounts), so a flood of new targets cannot push the clients'
+// buckets out, nor the other way round.
+const (
+	tableClients = iota
+	tableTargets
+	numTables
+)
+
 // limiter keeps token buckets for log-in, sign-up, reset and password
 // checks. Its state is bounded: a refused request creates nothing, keys are
-// fixed-size hashes, there are at most max buckets (the oldest is dropped
-// first), and buckets full again are pruned as requests come, on every
-// instance.
+// fixed-size hashes, each table holds at most max buckets, and buckets full
+// again (which carry nothing) are forgotten as requests come, on every
+// instance. Only when a table is full of buckets still refilling are the
+// oldest dropped.
 type limiter struct {
 	mu        sync.Mutex
-	max       int
-	m         map[limKey]bucket
-	queue     []queued // creation order, for eviction
-	head      int
-	seq       uint64
-	lastPrune time.Time
-	maxIdle   time.Duration // longest time any rule takes to refill
+	tables    [numTables]table
+	lastPrune int64
+}
+
+type table struct {
+	max   int
+	m     map[limKey]bucket
+	queue []queued // creation order, for eviction
+	head  int
+	seq   uint64
 }
 
 type queued struct {
@@ -72,14 +87,18 @@ type queued struct {
 	seq uint64
 }
 
-// defaultMaxBuckets bounds the limiter: ~100 bytes a bucket, 10 MB at most.
+// defaultMaxBuckets bounds each table: ~100 bytes a bucket, 10 MB at most.
 const defaultMaxBuckets = 100_000
 
 func newLimiter(max int) *limiter {
 	if max <= 0 {
 		max = defaultMaxBuckets
 	}
-	return &limiter{max: max, m: make(map[limKey]bucket)}
+	l := &limiter{}
+	for i := range l.tables {
+		l.tables[i] = table{max: max, m: make(map[limKey]bucket)}
+	}
+	return l
 }
 
 // allow takes one token from every limit's bucket when all have one, and
@@ -87,94 +106,99 @@ func newLimiter(max int) *limiter {
 // is created, so refused requests cost no memory. Every key pays, so a
 // client cannot spread guesses over many emails, nor many clients over one
 // email.
-func (l *limiter) allow(now time.Time, lims ...limit) bool {
+func (l *limiter) allow(at time.Time, lims ...limit) bool {
+	now := at.UnixNano()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, lim := range lims {
-		if b, ok := l.m[lim.key]; ok && b.level(lim.rule, now) < 1 {
+		if b, ok := l.tables[lim.table].m[lim.key]; ok && b.level(lim.rule, now) < 1 {
 			return false
 		}
 	}
-	if now.Sub(l.lastPrune) > time.Minute {
+	if now-l.lastPrune > int64(time.Minute) {
 		l.pruneLocked(now)
 	}
 	for _, lim := range lims {
-		if idle := lim.rule.refill(); idle > l.maxIdle {
-			l.maxIdle = idle
-		}
-		b, ok := l.m[lim.key]
+		t := &l.tables[lim.table]
+		b, ok := t.m[lim.key]
 		if !ok {
-			l.evictFor(1)
-			l.seq++
-			b = bucket{tokens: float64(lim.rule.burst), seq: l.seq}
-			l.queue = append(l.queue, queued{lim.key, l.seq})
+			t.makeRoom(now)
+			t.seq++
+			b = bucket{tokens: float64(lim.rule.burst), seq: t.seq}
+			t.queue = append(t.queue, queued{lim.key, t.seq})
 		} else {
 			b.tokens = b.level(lim.rule, now)
 		}
 		b.tokens--
 		b.at = now
-		l.m[lim.key] = b
+		b.fullAt = now
+		if lim.rule.rate > 0 {
+			b.fullAt += int64((float64(lim.rule.burst) - b.tokens) / float64(lim.rule.rate) * 1e9)
+		}
+		t.m[lim.key] = b
 	}
 	return true
 }
 
-// refill is how long an empty bucket takes to be full again.
-func (r rule) refill() time.Duration {
-	if r.rate <= 0 {
-		return 0
+// makeRoom makes room for one more bucket: first by forgetting buckets full
+// again, then, if the table is still full, by dropping the oldest tenth.
+func (t *table) makeRoom(now int64) {
+	if len(t.m) < t.max {
+		return
 	}
-	return time.Duration(float64(r.burst) / float64(r.rate) * float64(time.Second))
-}
-
-// evictFor drops the oldest buckets until n more fit.
-func (l *limiter) evictFor(n int) {
-	for len(l.m)+n > l.max && l.head < len(l.queue) {
-		q := l.queue[l.head]
-		l.head++
-		if b, ok := l.m[q.key]; ok && b.seq == q.seq {
-			delete(l.m, q.key)
+	t.prune(now)
+	for len(t.m) >= t.max-t.max/10 && t.head < len(t.queue) {
+		q := t.queue[t.head]
+		t.head++
+		if b, ok := t.m[q.key]; ok && b.seq == q.seq {
+			delete(t.m, q.key)
 		}
 	}
-	l.compact()
-}
-
-// compact drops the queue's consumed front once it is half the queue.
-func (l *limiter) compact() {
-	if l.head > 0 && l.head >= len(l.queue)/2 {
-		l.queue = append(l.queue[:0], l.queue[l.head:]...)
-		l.head = 0
+	if t.head > 0 && t.head >= len(t.queue)/2 {
+		t.queue = append(t.queue[:0], t.queue[t.head:]...)
+		t.head = 0
 	}
 }
 
-// prune forgets buckets idle long enough to be full again.
-func (l *limiter) prune(now time.Time) {
+// prune forgets buckets full again.
+func (l *limiter) prune(at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.pruneLocked(now)
+	l.pruneLocked(at.UnixNano())
 }
 
-func (l *limiter) pruneLocked(now time.Time) {
+func (l *limiter) pruneLocked(now int64) {
 	l.lastPrune = now
-	for k, b := range l.m {
-		if now.Sub(b.at) > l.maxIdle {
-			delete(l.m, k)
+	for i := range l.tables {
+		l.tables[i].prune(now)
+	}
+}
+
+func (t *table) prune(now int64) {
+	for k, b := range t.m {
+		if b.fullAt <= now {
+			delete(t.m, k)
 		}
 	}
-	live := l.queue[:0]
-	for _, q := range l.queue[l.head:] {
-		if b, ok := l.m[q.key]; ok && b.seq == q.seq {
+	live := t.queue[:0]
+	for _, q := range t.queue[t.head:] {
+		if b, ok := t.m[q.key]; ok && b.seq == q.seq {
 			live = append(live, q)
 		}
 	}
-	clear(l.queue[len(live):])
-	l.queue, l.head = live, 0
+	clear(t.queue[len(live):])
+	t.queue, t.head = live, 0
 }
 
 // len is the number of buckets held.
 func (l *limiter) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.m)
+	n := 0
+	for _, t := range l.tables {
+		n += len(t.m)
+	}
+	return n
 }
 
 // passedSet remembers which (account, client) pairs logged in successfully,
@@ -220,7 +244,7 @@ func (p *passedSet) has(k limKey, now time.Time) bool {
 // invitation) pays: its client and the address mailed.
 func (s *Server) mailLimits(r *http.Request, email string) []limit {
 	c := rule{s.cfg.AuthRate, s.cfg.AuthBurst}
-	return []limit{{c, keyOf("client", s.clientKey(r))}, {c, keyOf("email", email)}}
+	return []limit{{tableClients, c, keyOf("client", s.clientKey(r))}, {tableTargets, c, keyOf("email", email)}}
 }
 
 // passwordLimits are the buckets a password check against account (its
@@ -229,11 +253,11 @@ func (s *Server) mailLimits(r *http.Request, email string) []limit {
 func (s *Server) passwordLimits(r *http.Request, account string) []limit {
 	client := s.clientKey(r)
 	lims := []limit{
-		{rule{s.cfg.AuthRate, s.cfg.AuthBurst}, keyOf("client", client)},
-		{rule{s.cfg.AccountClientRate, s.cfg.AccountClientBurst}, keyOf("account-client", account, client)},
+		{tableClients, rule{s.cfg.AuthRate, s.cfg.AuthBurst}, keyOf("client", client)},
+		{tableTargets, rule{s.cfg.AccountClientRate, s.cfg.AccountClientBurst}, keyOf("account-client", account, client)},
 	}
 	if !s.passed.has(keyOf("passed", account, client), s.now()) {
-		lims = append(lims, limit{rule{s.cfg.AccountRate, s.cfg.AccountBurst}, keyOf("account", account)})
+		lims = append(lims, limit{tableTargets, rule{s.cfg.AccountRate, s.cfg.AccountBurst}, keyOf("account", account)})
 	}
 	return lims
 }
