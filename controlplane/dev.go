@@ -121,6 +121,9 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer cli.Close()
+	if err := privateDBFile(c.db, log); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, c.db)
 	if err != nil {
 		return err

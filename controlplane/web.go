@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ntppool-ng/ntppool/controlplane/web"
 )
@@ -23,6 +24,10 @@ func (a *app) mountWeb() error {
 		PoolZone:        a.cfg.PoolZone,
 		SecureCookies:   a.cfg.SecureCookie,
 		Score:           a.cfg.Score,
+		TrustedProxies:  a.cfg.TrustedProxies,
+		// Browsers keep to HTTPS once told so over HTTPS: when this
+		// process serves TLS, or a proxy does for an https:// site.
+		HSTS: a.cfg.TLSCert != "" || strings.HasPrefix(a.cfg.BaseURL, "https://"),
 	}, web.Deps{
 		Store:    a.st,
 		Registry: a.reg,
