@@ -350,3 +350,20 @@ func TestFloodOfTargetsKeepsClientLimits(t *testing.T) {
 		t.Error("the client's bucket was dropped by the flood of targets")
 	}
 }
+
+// TestLargeScoreRequestsAreLimited: score data beyond 100 rows is limited
+// per client; small requests are not.
+func TestLargeScoreRequestsAreLimited(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, func(c *Config) { c.ScoreDataRate, c.ScoreDataBurst = rate.Every(time.Hour), 2 })
+	seedServer(t, s.st, 0, "192.0.2.10", 3)
+	c := s.client()
+	for _, p := range []string{"/scores/192.0.2.10/log?limit=10000", "/scores/192.0.2.10/json?limit=5000&monitor=*"} {
+		c.get(p).want(t, http.StatusOK)
+	}
+	c.get("/scores/192.0.2.10/log?monitor=*&limit=10000").want(t, http.StatusTooManyRequests)
+	for range 5 {
+		c.get("/scores/192.0.2.10/log?limit=100").want(t, http.StatusOK)
+		c.get("/scores/192.0.2.10/json").want(t, http.StatusOK)
+	}
+}

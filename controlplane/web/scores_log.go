@@ -55,6 +55,11 @@ func inertCell(v string) string {
 // parameters select, for the JSON and CSV forms; on failure it has
 // answered and ok is false.
 func (s *Server) scoreData(w http.ResponseWriter, r *http.Request) (srv store.Server, rows []store.LogRow, ok bool) {
+	if !s.allowScoreData(r) {
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, "too many large score requests from your network; wait a little, or ask for fewer rows (limit)", http.StatusTooManyRequests)
+		return srv, nil, false
+	}
 	srv, err := s.scoreServerByIP(r)
 	if s.dataError(w, err) {
 		return srv, nil, false
@@ -65,6 +70,18 @@ func (s *Server) scoreData(w http.ResponseWriter, r *http.Request) (srv store.Se
 	}
 	rows, err = s.st.ScoreLog(r.Context(), lq)
 	return srv, rows, !s.dataError(w, err)
+}
+
+// allowScoreData limits large score requests (more rows than the default
+// 100, up to 10,000) per client: each costs a scan of the score log, so
+// one client must not be able to keep the database busy with them. Small
+// requests, what the pages and most scripts ask for, are not limited.
+func (s *Server) allowScoreData(r *http.Request) bool {
+	n, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || n <= logDefaultLimit {
+		return true
+	}
+	return s.limits.allow(s.now(), limit{tableClients, rule{s.cfg.ScoreDataRate, s.cfg.ScoreDataBurst}, keyOf("score-data", s.clientKey(r))})
 }
 
 // dataError answers err on the machine-readable score endpoints and

@@ -87,6 +87,10 @@ type Config struct {
 	AccountRate  rate.Limit
 	AccountBurst int
 	PassedTTL    time.Duration // 30 days
+	// ScoreDataRate and ScoreDataBurst limit score JSON and CSV requests
+	// for more than 100 rows, per client: one every 3 s, burst 20.
+	ScoreDataRate  rate.Limit
+	ScoreDataBurst int
 	// MaxLimitEntries bounds the limiter's buckets: 100,000 (~10 MB).
 	MaxLimitEntries int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
@@ -150,6 +154,12 @@ func (c *Config) defaults() error {
 		c.AccountBurst = 50
 	}
 	def(&c.PassedTTL, 30*24*time.Hour)
+	if c.ScoreDataRate <= 0 {
+		c.ScoreDataRate = rate.Every(3 * time.Second)
+	}
+	if c.ScoreDataBurst <= 0 {
+		c.ScoreDataBurst = 20
+	}
 	if c.Score == (score.Config{}) {
 		c.Score = score.DefaultConfig()
 	}
