@@ -196,7 +196,7 @@ func TestOneClientCannotLockOutAnAccount(t *testing.T) {
 	newcomer.post("/logout", nil)
 
 	// Many attacking clients empty the account's budget (8, of which the
-	// first attacker and the newcomer took 6) ...
+	// first attacker took 5; a right password takes nothing) ...
 	for i := range 5 {
 		c := s.client()
 		c.xff = fmt.Sprintf("2001:db8:%d::1", i)
@@ -365,5 +365,17 @@ func TestLargeScoreRequestsAreLimited(t *testing.T) {
 	for range 5 {
 		c.get("/scores/192.0.2.10/log?limit=100").want(t, http.StatusOK)
 		c.get("/scores/192.0.2.10/json").want(t, http.StatusOK)
+	}
+}
+
+// TestRightPasswordsAreNotCountedAsGuesses: logging in many times to one
+// account from one client only pays the client's bucket.
+func TestRightPasswordsAreNotCountedAsGuesses(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, func(c *Config) { c.AccountClientBurst, c.AccountBurst = 2, 2 })
+	c, _ := s.signUp("often@example.test")
+	for range 6 {
+		c.post("/logout", nil)
+		c.post("/login", url.Values{"email": {"often@example.test"}, "password": {"correct horse battery"}}).want(t, http.StatusSeeOther)
 	}
 }

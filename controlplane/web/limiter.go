@@ -140,6 +140,21 @@ func (l *limiter) allow(at time.Time, lims ...limit) bool {
 	return true
 }
 
+// refund gives back the token allow took from each limit's bucket.
+func (l *limiter) refund(at time.Time, lims ...limit) {
+	now := at.UnixNano()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, lim := range lims {
+		t := &l.tables[lim.table]
+		if b, ok := t.m[lim.key]; ok {
+			b.tokens = min(b.level(lim.rule, now)+1, float64(lim.rule.burst))
+			b.at = now
+			t.m[lim.key] = b
+		}
+	}
+}
+
 // makeRoom makes room for one more bucket: first by forgetting buckets full
 // again, then, if the table is still full, by dropping the oldest tenth.
 func (t *table) makeRoom(now int64) {
@@ -262,7 +277,11 @@ func (s *Server) passwordLimits(r *http.Request, account string) []limit {
 	return lims
 }
 
-// passedPassword records that the request's client knew account's password.
-func (s *Server) passedPassword(r *http.Request, account string) {
+// passedPassword records that the request's client knew account's
+// password, and refunds what the check took from the account's buckets:
+// they count wrong guesses (the client's bucket, which bounds bcrypt work,
+// is not refunded).
+func (s *Server) passedPassword(r *http.Request, account string, lims []limit) {
 	s.passed.add(keyOf("passed", account, s.clientKey(r)), s.now())
+	s.limits.refund(s.now(), lims[1:]...)
 }

@@ -21,7 +21,8 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	email, _ := checkEmail(r.PostFormValue("email"))
 	pw := r.PostFormValue("password")
 	p := loginPage{Page: s.page("Log in", "manage", nil), Email: email, Next: localPath(r.PostFormValue("next"), "")}
-	if !s.limits.allow(s.now(), s.passwordLimits(r, email)...) {
+	lims := s.passwordLimits(r, email)
+	if !s.limits.allow(s.now(), lims...) {
 		p.Error = "Too many attempts. Please wait a minute and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", p)
 		return
@@ -40,7 +41,7 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", p)
 		return
 	}
-	s.passedPassword(r, email)
+	s.passedPassword(r, email, lims)
 	if u.EmailConfirmedAt.IsZero() {
 		s.later("confirmation link", func(ctx context.Context) error { return s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL) })
 		p.Error = "Please confirm your address first: we have sent you a new link."
