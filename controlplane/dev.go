@@ -96,6 +96,11 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err := os.MkdirAll(d.data, 0o700); err != nil {
 		return fmt.Errorf("dev: data directory: %w", err)
 	}
+	// It holds the admin password, the monitor token and mails with links:
+	// this user's only, even when an older run made it open.
+	if err := os.Chmod(d.data, 0o700); err != nil {
+		return fmt.Errorf("dev: data directory: %w", err)
+	}
 	logFile, err := os.OpenFile(filepath.Join(d.data, "controlplane.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("dev: log file: %w", err)
