@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/census"
+	"github.com/ntppool-ng/ntppool/controlplane/leader"
 	"github.com/ntppool-ng/ntppool/controlplane/mail"
 	"github.com/ntppool-ng/ntppool/controlplane/publish"
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
@@ -57,7 +60,7 @@ type appConfig struct {
 
 	Score  score.Config
 	Assign assign.Config
-	Alert  alert.Config // alert emails and automatic removal (web jobs)
+	Alert  alert.Config // alert emails and automatic removal (leader jobs)
 	// ZoneCountsEvery is how often the daily zone counts are taken; 0: 4 h.
 	ZoneCountsEvery time.Duration
 	API             api.Config // probe settings; the rest is filled in here
@@ -72,6 +75,7 @@ type app struct {
 	cfg   appConfig
 	log   *slog.Logger
 	st    *store.Store
+	lead  *leader.Leader // runs the leader-only jobs (leaderJobs)
 	pub   *publish.Publisher
 	sched *scheduler.Scheduler
 	reg   *registry.Registry
@@ -82,10 +86,11 @@ type app struct {
 	certs *certReloader // nil: plain HTTP
 }
 
-// webSite is what the control plane needs from the web UI.
+// webSite is what the control plane needs from the web UI: it serves
+// HTTP only.
 type webSite interface {
 	Handler() http.Handler
-	Run(ctx context.Context) error
+	Close()
 }
 
 const ticketKeySetting = "monitor_ticket_key"
@@ -117,8 +122,9 @@ func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.C
 		}
 		a.geo = geo
 	}
-	a.pub = publish.New(cli, st, publish.Config{Prefix: cfg.Prefix, ElectionPrefix: cfg.Election, TTL: cfg.LeaseTTL,
-		Debounce: cfg.Debounce, Recheck: cfg.Recheck, Score: cfg.Score, Log: log})
+	a.lead = leader.New(cli, leader.Config{Election: cfg.Election, TTL: cfg.LeaseTTL, Log: log})
+	a.pub = publish.New(cli, st, publish.Config{Prefix: cfg.Prefix, Debounce: cfg.Debounce, Recheck: cfg.Recheck,
+		Score: cfg.Score, Log: log})
 	a.reg = registry.New(st, registry.Config{AllowPrivate: cfg.AllowPrivate, NTPPort: cfg.NTPPort, GeoIP: a.geo,
 		CheckTimeout: cfg.CheckTime, OnChange: func(id int64) { a.pub.Changed(id) }})
 	ac := cfg.API
@@ -126,7 +132,8 @@ func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.C
 	ac.OnScores = func(ids []int64) { a.pub.Changed(ids...) }
 	a.api = api.New(st, ac)
 	a.sched = scheduler.New(st, scheduler.Config{Assign: cfg.Assign, Tick: cfg.Tick, Retention: cfg.Retention,
-		IsLeader: a.pub.IsLeader, OnChange: a.pub.Changed, Log: log})
+		OnChange: a.pub.Changed, Log: log})
+	a.leaderJobs()
 
 	// The HTTP surface: the monitor API under /monitor/v1/, the web UI at "/".
 	a.mux.Handle("/monitor/v1/", a.api.Handler())
@@ -134,6 +141,23 @@ func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.C
 		return nil, err
 	}
 	return a, nil
+}
+
+// leaderJobs registers what only the leader does; every job runs while
+// this instance leads and stops when its term ends (package leader).
+func (a *app) leaderJobs() {
+	cfg := a.cfg
+	a.lead.Add("publisher", a.pub.Lead)
+	a.lead.Add("monitor selection", leader.Plain(a.sched.RunSelection))
+	a.lead.Add("deletions and retention", leader.Plain(a.sched.RunCleanup))
+	alerts := alert.NewJob(alert.JobConfig{Rules: cfg.Alert, SiteName: cfg.SiteName, BaseURL: strings.TrimRight(cfg.BaseURL, "/")},
+		a.st, mail.New(cfg.Mail, a.log), a.log, nil, a.pub.ChangedAll)
+	a.lead.Add("alerts and automatic removal", leader.Plain(alerts.Run))
+	every := cfg.ZoneCountsEvery
+	if every <= 0 {
+		every = 4 * time.Hour
+	}
+	a.lead.Add("zone counts", census.Daily(a.st, cfg.Score, every, nil, a.log))
 }
 
 // storedTicketKey returns the ticket key kept in the database, creating it
@@ -170,8 +194,8 @@ func (a *app) scheme() string {
 	return "http"
 }
 
-// run serves HTTP on ln and runs the publisher, the scheduler and the web
-// site's jobs (the last two only while leading) until ctx ends.
+// run serves HTTP on ln and campaigns, running the leader's jobs while
+// leading, until ctx ends.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           http.NewCrossOriginProtection().Handler(a.mux),
@@ -188,11 +212,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			errc <- err
 		}
 	})
-	wg.Go(func() { a.pub.Run(ctx) })
-	wg.Go(func() { a.sched.Run(ctx) })
-	if a.web != nil {
-		wg.Go(func() { whileLeader(ctx, a.pub.IsLeader, a.web.Run) })
-	}
+	wg.Go(func() { a.lead.Run(ctx) })
 	var err error
 	select {
 	case <-ctx.Done():
@@ -202,39 +222,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	srv.Shutdown(sctx)
 	cancel()
 	wg.Wait()
+	if a.web != nil {
+		a.web.Close()
+	}
 	if a.geo != nil {
 		a.geo.Close()
 	}
 	return err
-}
-
-// whileLeader runs fn while isLeader holds, stopping it when leadership
-// goes, checking every second.
-func whileLeader(ctx context.Context, isLeader func() bool, fn func(context.Context) error) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var cancel context.CancelFunc
-	var done chan struct{}
-	for {
-		switch lead := isLeader(); {
-		case lead && cancel == nil:
-			var rctx context.Context
-			rctx, cancel = context.WithCancel(ctx)
-			done = make(chan struct{})
-			go func() { fn(rctx); close(done) }()
-		case !lead && cancel != nil:
-			cancel()
-			<-done
-			cancel = nil
-		}
-		select {
-		case <-ctx.Done():
-			if cancel != nil {
-				cancel()
-				<-done
-			}
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -19,7 +19,8 @@ type child struct {
 }
 
 // startChild runs bin with args, output appended to logPath. It is stopped
-// with SIGTERM (SIGKILL 5 s later) when ctx ends.
+// with SIGTERM (SIGKILL 5 s later) when ctx ends, and killed by the kernel
+// when dev dies (Linux).
 func startChild(ctx context.Context, name, bin, logPath string, args ...string) (*child, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
@@ -38,6 +39,7 @@ func startChild(ctx context.Context, name, bin, logPath string, args ...string) 
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)

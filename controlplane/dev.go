@@ -160,9 +160,20 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		defer stop()
 	}
 	apiURL := "http://" + ln.Addr().String() + "/"
+	// The children stop first on the way out (kidsCtx), while the control
+	// plane and etcd they talk to still run.
+	kidsCtx, stopKids := context.WithCancel(context.Background())
+	defer stopKids()
 	var kids []*child
+	stopAll := func() {
+		stopKids()
+		for _, k := range kids {
+			k.wait()
+		}
+		cancel()
+	}
 	if d.monitorBin != "" {
-		k, err := startChild(runCtx, "monitor", d.monitorBin, filepath.Join(d.data, "monitor.log"),
+		k, err := startChild(kidsCtx, "monitor", d.monitorBin, filepath.Join(d.data, "monitor.log"),
 			"-api-url", apiURL, "-token-file", boot.tokenFile, "-state-dir", filepath.Join(d.data, "monitor"),
 			"-allow-private", "-skip-clock-check", "-metrics-listen", "", "-ntp-port", fmt.Sprint(c.app.NTPPort))
 		if err != nil {
@@ -175,7 +186,7 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		conf, err := writeCorefile(d.data, c.app.PoolZone, d.dnsListen, etcd.Endpoint(), c.app.Prefix)
 		if err == nil {
 			var k *child
-			k, err = startChild(runCtx, "coredns", d.corednsBin, filepath.Join(d.data, "coredns.log"), "-conf", conf)
+			k, err = startChild(kidsCtx, "coredns", d.corednsBin, filepath.Join(d.data, "coredns.log"), "-conf", conf)
 			if err == nil {
 				kids = append(kids, k)
 			}
@@ -185,6 +196,8 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		}
 	}
 	host, port := splitHostPort(d.dnsListen)
+	// The "try" line works on a fresh machine: this binary asks the DNS
+	// itself; dig may not be installed yet.
 	fmt.Fprintf(out, `
 ntppool: a whole pool is running on this machine (data in %s)
   web UI       %s
@@ -192,24 +205,19 @@ ntppool: a whole pool is running on this machine (data in %s)
   monitor API  %smonitor/v1/  (monitor %q, log %s)
   etcd         %s  (records under %s)
   DNS          %s  (CoreDNS, log %s)
-  try          dig @%s -p %s %s
+  try          %s query -server %s %s
+               (or: dig @%s -p %s %s)
 Demo servers reach the DNS within about a minute. Ctrl-C stops everything.
 `, d.data, apiURL, devAdminEmail, boot.adminPassword, apiURL, devMonitorName, filepath.Join(d.data, "monitor.log"),
-		etcd.Endpoint(), c.app.Prefix, d.dnsListen, filepath.Join(d.data, "coredns.log"), host, port, c.app.PoolZone)
+		etcd.Endpoint(), c.app.Prefix, d.dnsListen, filepath.Join(d.data, "coredns.log"), os.Args[0], d.dnsListen, c.app.PoolZone, host, port, c.app.PoolZone)
 
 	select {
-	case <-ctx.Done():
+	case <-ctx.Done(): // SIGTERM or SIGINT (main)
 	case err = <-appDone:
-		cancel()
-		for _, k := range kids {
-			k.wait()
-		}
+		stopAll()
 		return err
 	}
-	cancel()
-	for _, k := range kids {
-		k.wait()
-	}
+	stopAll()
 	return <-appDone
 }
 
@@ -300,7 +308,9 @@ var demoServers = []struct {
 }{{"de", 25000}, {"us", 12000}, {"gb", 3000}, {"jp", 1500}, {"fr", 6000}, {"br", 1500}, {"au", 3000}, {"za", 512}}
 
 // startDemo runs n NTP servers on 127.0.0.11... (port ntpPort) and
-// registers those not registered yet. stop closes them.
+// registers those not registered yet, verified: they run on this machine,
+// and their net speeds are above what an unverified server may start at.
+// stop closes them.
 func startDemo(ctx context.Context, a *app, account int64, n int, ntpPort uint16, log *slog.Logger) (func(), error) {
 	var srvs []*ntpserver.Server
 	stop := func() {
@@ -318,7 +328,8 @@ func startDemo(ctx context.Context, a *app, account int64, n int, ntpPort uint16
 		}
 		srvs = append(srvs, s)
 		speed := demoServers[i].netspeed
-		_, err = a.reg.Register(ctx, account, registry.Input{Address: ip.String(), Netspeed: &speed, Country: demoServers[i].country})
+		_, err = a.reg.Register(ctx, account, registry.Input{Address: ip.String(), Netspeed: &speed, Country: demoServers[i].country,
+			Verified: true})
 		if fe, ok := errors.AsType[*registry.FieldError](err); ok && fe.Code == registry.CodeRegistered {
 			continue
 		}

@@ -104,7 +104,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // Help texts kept as constants, one place to word them.
 const (
-	helpDB         = "SQLite database file, or a full modernc.org/sqlite DSN (env NTPPOOL_DB)"
+	helpDB         = "SQLite database file or modernc.org/sqlite DSN, or a postgres:// URL (env NTPPOOL_DB)"
 	helpListen     = "HTTP address of the web UI and the monitor API (env NTPPOOL_LISTEN)"
 	helpPrefix     = "etcd key prefix of the published records (env NTPPOOL_PREFIX)"
 	helpAllowPriv  = "accept private, loopback and other non-public server addresses: local pools only (env NTPPOOL_ALLOW_PRIVATE)"

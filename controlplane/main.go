@@ -1,5 +1,5 @@
 // Command controlplane is the NTP pool's control plane: accounts, servers
-// and monitors in SQLite, the monitor API, scoring, monitor selection and
+// and monitors in SQLite or PostgreSQL, the monitor API, scoring, monitor selection and
 // the publisher that writes the scored server sets into etcd for the
 // ntppool CoreDNS plugin. See README.md.
 //
@@ -9,6 +9,8 @@
 //	controlplane monitor create NAME    # prints the monitor's token once
 //	controlplane servers list | monitors list
 //	controlplane vendor approve NAME
+//	controlplane backup -out FILE | restore -in FILE
+//	controlplane query pool.ntp.test    # the dev pool's DNS answer, without dig
 package main
 
 import (
@@ -32,11 +34,14 @@ Commands:
   dev                     run a whole pool on this machine (embedded etcd, web UI,
                           a monitor, CoreDNS, demo NTP servers), data in ./data
   serve                   run the control plane against an external etcd
+  query NAME              ask the dev pool's DNS for NAME's addresses (like dig)
   user create             create a user (--admin for an administrator)
   monitor create NAME     create a monitor and print its token (shown only once)
   servers list            list servers with their scores
   monitors list           list monitors
   vendor approve NAME     approve a vendor zone
+  backup -out FILE        copy the database while it runs (SQLite or pg_dump)
+  restore -in FILE        restore a backup into a new database
 `
 
 func main() {
@@ -66,6 +71,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return runDev(ctx, args[1:], out, errOut)
 	case args[0] == "serve":
 		return runServe(ctx, args[1:], out, errOut)
+	case args[0] == "query":
+		return runQuery(ctx, args[1:], out, errOut)
 	case two("user", "create"):
 		return userCreate(ctx, args[2:], out, errOut)
 	case two("monitor", "create"):
@@ -76,6 +83,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return monitorsList(ctx, args[2:], out, errOut)
 	case two("vendor", "approve"):
 		return vendorApprove(ctx, args[2:], out, errOut)
+	case args[0] == "backup":
+		return backupCmd(ctx, args[1:], out, errOut)
+	case args[0] == "restore":
+		return restoreCmd(ctx, args[1:], out, errOut)
 	}
 	fmt.Fprint(errOut, usage)
 	return fmt.Errorf("unknown command %q", args)

@@ -34,7 +34,7 @@ func (a *app) newMetrics() *prometheus.Registry {
 		Help: "etcd transactions the publisher committed."}, func() float64 { return float64(a.pub.Writes()) })
 	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "ntppool_controlplane_leader",
 		Help: "1 while this instance leads (publishes, selects monitors)."}, func() float64 {
-		if a.pub.IsLeader() {
+		if a.lead.IsLeader() {
 			return 1
 		}
 		return 0

@@ -18,6 +18,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/api"
 	"github.com/ntppool-ng/ntppool/controlplane/api/apitest"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/pgtest"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitorapi"
 	"github.com/ntppool-ng/ntppool/record"
@@ -31,7 +32,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := pgtest.Run(m)
+	if binsDir != "" {
+		os.RemoveAll(binsDir)
+	}
+	os.Exit(code)
 }
 
 const restartKey = "restart-test-ticket-key-0123456789abcdef"
@@ -71,10 +76,15 @@ func freePort(t *testing.T) string {
 // TestRestartKeepsEveryAcknowledgedResult kills the control plane with
 // SIGKILL while monitors post batches; every acknowledged batch must be in
 // the store afterwards, and the restarted control plane resyncs etcd.
+// It runs on both store backends: the whole control plane on PostgreSQL.
 func TestRestartKeepsEveryAcknowledgedResult(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testRestart(t, filepath.Join(t.TempDir(), "restart.db")) })
+	t.Run("postgres", func(t *testing.T) { testRestart(t, pgtest.NewDatabase(t)) })
+}
+
+func testRestart(t *testing.T, db string) {
 	ctx := context.Background()
 	etcd, cli := startEtcd(t)
-	db := filepath.Join(t.TempDir(), "restart.db")
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)

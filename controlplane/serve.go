@@ -180,6 +180,6 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err := a.serveMetrics(ctx, *metrics); err != nil {
 		return err
 	}
-	log.Info("control plane serving", "http", a.scheme()+"://"+ln.Addr().String(), "etcd", spec.Endpoints, "db", c.db)
+	log.Info("control plane serving", "http", a.scheme()+"://"+ln.Addr().String(), "etcd", spec.Endpoints, "db", store.Redacted(c.db))
 	return a.run(ctx, ln)
 }

@@ -9,159 +9,153 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
-	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/embedetcd"
+	"github.com/ntppool-ng/ntppool/internal/unitcheck"
 	"github.com/ntppool-ng/ntppool/internal/wait"
-	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
+// testPKI is a CA with a server certificate for 127.0.0.1 and a client
+// certificate, as PEM files in dir named as the systemd units' credentials.
+type testPKI struct {
+	CA, ServerCert, ServerKey, ClientCert, ClientKey string
 }
 
-func newTestCA(t *testing.T) *testCA {
+func newPKI(t *testing.T, dir string) testPKI {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	writeKey := func(name string, k *ecdsa.PrivateKey) string {
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, "EC PRIVATE KEY", der)
+	}
+	now := time.Now()
+	caKey := key()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ntppool test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue writes a certificate for 127.0.0.1 named cn and its key to the
-// files.
-func (ca *testCA) issue(t *testing.T, cn, certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
+		k := key()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: ips,
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
 	}
-	kb, _ := x509.MarshalPKCS8PrivateKey(key)
-	// Key first: the reloader must not pair a new certificate with an old key.
-	writeAtomic(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
-	writeAtomic(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
-func writeAtomic(t *testing.T, path string, b []byte) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
+	srvDER, srvKey := issue(2, "etcd", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	cliDER, cliKey := issue(3, "ntppool", x509.ExtKeyUsageClientAuth)
+	return testPKI{
+		CA:         write("etcd-ca.pem", "CERTIFICATE", caDER),
+		ServerCert: write("etcd-server.pem", "CERTIFICATE", srvDER),
+		ServerKey:  writeKey("etcd-server-key.pem", srvKey),
+		ClientCert: write("etcd-client.pem", "CERTIFICATE", cliDER),
+		ClientKey:  writeKey("etcd-client-key.pem", cliKey),
 	}
 }
 
-// TestServeOverTLS: serve with -tls-cert/-tls-key answers HTTPS with HSTS,
-// serves the monitor API over it, picks up a renewed certificate without a
-// restart, and keeps its database file private.
-func TestServeOverTLS(t *testing.T) {
+// TestEtcdOverTLSWithClientCertificates: etcd serves clients over TLS and
+// requires a client certificate; "serve" (configured by the etcd settings
+// of its systemd unit) publishes through it and CoreDNS (tls CERT KEY
+// CACERT from the credentials directory, as its unit's Corefile does)
+// answers with the published server, while a client without a
+// certificate is refused.
+func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 	ctx := context.Background()
-	etcd, _ := startEtcd(t)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "tls.db")
-	// A database file left world-readable is made private.
-	if err := os.WriteFile(db, nil, 0o644); err != nil {
+	pki := newPKI(t, dir)
+	etcd, err := embedetcd.Start(embedetcd.Config{Dir: filepath.Join(dir, "etcd"), LogLevel: "fatal",
+		ClientTLS: &embedetcd.TLS{CertFile: pki.ServerCert, KeyFile: pki.ServerKey, CAFile: pki.CA}})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(etcd.Stop) // after serve and CoreDNS (cleanups run last first)
+
+	// Without a client certificate the handshake fails.
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(pki.CA)
+	pool.AppendCertsFromPEM(caPEM)
+	anon, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: time.Second,
+		TLS: &tls.Config{RootCAs: pool}, Logger: zap.NewNop()})
+	if err == nil {
+		gctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err = anon.Get(gctx, "/")
+		cancel()
+		anon.Close()
+	}
+	if err == nil {
+		t.Fatal("etcd answered a client without a certificate")
+	}
+
+	db := filepath.Join(dir, "tls.db")
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateMonitor(ctx, store.Monitor{Name: "tls-mon", TokenHash: store.HashToken("mon-token"), State: store.MonitorActive}); err != nil {
+	ip := netip.MustParseAddr("192.0.2.44")
+	if _, err := st.CreateServer(ctx, store.Server{IP: ip, Netspeed: 1000, Country: "de", InPool: true, Score: 20}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	os.Chmod(db, 0o644)
-
-	ca := newTestCA(t)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	ca.issue(t, "first", certFile, keyFile)
-	listen := freePort(t)
-	startServe(t, db, etcd.Endpoint(), listen, "NTPPOOL_TLS_CERT="+certFile, "NTPPOOL_TLS_KEY="+keyFile)
-
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
-	r, err := hc.Get("https://" + listen + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusOK || r.Header.Get("Strict-Transport-Security") == "" {
-		t.Fatalf("home over TLS: %d, HSTS %q", r.StatusCode, r.Header.Get("Strict-Transport-Security"))
-	}
-	if r.TLS.PeerCertificates[0].Subject.CommonName != "first" {
-		t.Fatalf("certificate %q", r.TLS.PeerCertificates[0].Subject.CommonName)
-	}
-	// The monitor API, its bearer token inside TLS.
-	req, _ := http.NewRequest(http.MethodGet, "https://"+listen+monitorapi.PathConfig, nil)
-	req.Header.Set("Authorization", "Bearer mon-token")
-	r, err = hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusOK {
-		t.Fatalf("monitor API over TLS: %d", r.StatusCode)
-	}
-	// Plain HTTP gets no page.
-	if r, err := http.Get("http://" + listen + "/"); err == nil {
-		r.Body.Close()
-		if r.StatusCode == http.StatusOK {
-			t.Fatal("plain HTTP served a page")
+	var env []string
+	for _, kv := range unitcheck.Environment(t, "ntppool-controlplane.service", dir) {
+		if strings.HasPrefix(kv, "NTPPOOL_ETCD_") {
+			env = append(env, kv)
 		}
 	}
-
-	// A renewed certificate is served without a restart.
-	ca.issue(t, "renewed", certFile, keyFile)
-	// Distinct file times even on a file system with coarse ones.
-	later := time.Now().Add(time.Minute)
-	os.Chtimes(certFile, later, later)
-	os.Chtimes(keyFile, later, later)
-	wait.For(t, 10*time.Second, "the renewed certificate served", func() bool {
-		c, err := tls.Dial("tcp", listen, &tls.Config{RootCAs: ca.pool})
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		return c.ConnectionState().PeerCertificates[0].Subject.CommonName == "renewed"
-	})
-
-	for _, p := range []string{db, db + "-wal", db + "-shm"} {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
-		}
+	if len(env) != 3 {
+		t.Fatalf("the unit's etcd settings: %v, want certificate, key and CA", env)
 	}
+	startServe(t, db, etcd.Endpoint(), freePort(t), env...)
+
+	dns := freePort(t)
+	host, port := splitHostPort(dns)
+	startCoreDNSBin(t, fmt.Sprintf(`pool.ntp.test:%s {
+    bind %s
+    ntppool {
+        endpoint %s
+        tls {$CREDENTIALS_DIRECTORY}/etcd-client.pem {$CREDENTIALS_DIRECTORY}/etcd-client-key.pem {$CREDENTIALS_DIRECTORY}/etcd-ca.pem
+    }
 }
-
-func TestParsePrefixes(t *testing.T) {
-	got, err := parsePrefixes(" 10.0.0.0/8, 192.0.2.1 ,2001:db8::/32,::1")
-	if err != nil || len(got) != 4 || got[1].String() != "192.0.2.1/32" || got[3].String() != "::1/128" {
-		t.Fatalf("%v %v", got, err)
-	}
-	if _, err := parsePrefixes("10.0.0.0/8,nonsense"); err == nil {
-		t.Error("nonsense accepted")
-	}
+`, port, host, etcd.Endpoint()), "CREDENTIALS_DIRECTORY="+dir)
+	took := wait.For(t, 30*time.Second, "the published server in CoreDNS's answer", func() bool {
+		return slices.Contains(queryDNS(dns, "pool.ntp.test"), ip.String())
+	})
+	t.Logf("serve and CoreDNS over TLS with client certificates: answer after %v", took)
 }

@@ -9,22 +9,20 @@ import (
 
 // mountWeb mounts the web UI (public and manage sites) at "/" of a.mux,
 // beside the monitor API under /monitor/v1/. This is the one place that
-// knows the web package; the site's background jobs (alert emails,
-// automatic removal, zone counts) run only on the leader (app.run).
+// knows the web package; the site serves HTTP only (its periodic work is
+// the leader's: app.leaderJobs).
 func (a *app) mountWeb() error {
 	site, err := web.New(web.Config{
-		SiteName:        a.cfg.SiteName,
-		BaseURL:         a.cfg.BaseURL,
-		NewsDir:         a.cfg.NewsDir,
-		TermsFile:       a.cfg.TermsFile,
-		PrivacyFile:     a.cfg.PrivacyFile,
-		Mail:            a.cfg.Mail,
-		Alert:           a.cfg.Alert,
-		ZoneCountsEvery: a.cfg.ZoneCountsEvery,
-		PoolZone:        a.cfg.PoolZone,
-		SecureCookies:   a.cfg.SecureCookie,
-		Score:           a.cfg.Score,
-		TrustedProxies:  a.cfg.TrustedProxies,
+		SiteName:       a.cfg.SiteName,
+		BaseURL:        a.cfg.BaseURL,
+		NewsDir:        a.cfg.NewsDir,
+		TermsFile:      a.cfg.TermsFile,
+		PrivacyFile:    a.cfg.PrivacyFile,
+		Mail:           a.cfg.Mail,
+		PoolZone:       a.cfg.PoolZone,
+		SecureCookies:  a.cfg.SecureCookie,
+		Score:          a.cfg.Score,
+		TrustedProxies: a.cfg.TrustedProxies,
 		// Browsers keep to HTTPS once told so over HTTPS: when this
 		// process serves TLS, or a proxy does for an https:// site.
 		HSTS: a.cfg.TLSCert != "" || strings.HasPrefix(a.cfg.BaseURL, "https://"),

@@ -35,8 +35,14 @@ func newFixture(t *testing.T, nServers int, mutate func(*Config)) *fixture {
 
 func newFixtureTB(t testing.TB, nServers int, mutate func(*Config)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, filepath.Join(t.TempDir(), "api.db"), nServers, mutate)
+}
+
+// newFixtureOn is newFixtureTB on the store at dsn (SQLite or PostgreSQL).
+func newFixtureOn(t testing.TB, dsn string, nServers int, mutate func(*Config)) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "api.db"))
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

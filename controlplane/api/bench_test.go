@@ -16,9 +16,12 @@ import (
 )
 
 // BenchmarkIngest stores batches of BatchMax (10) results, each batch one
-// transaction as in production, and reports results per second.
-func BenchmarkIngest(b *testing.B) {
-	f := newFixtureTB(b, 200, nil)
+// transaction as in production, and reports results per second, on each
+// store backend.
+func BenchmarkIngest(b *testing.B) { onEveryBackend(b, benchIngest) }
+
+func benchIngest(b *testing.B, dsn string) {
+	f := newFixtureOn(b, dsn, 200, nil)
 	m := f.mons["a"]
 	ctx := context.Background()
 	off, rtt := 0.001, 0.002
@@ -43,8 +46,10 @@ func BenchmarkIngest(b *testing.B) {
 
 // BenchmarkIngestHTTP is the same through the HTTP API (auth, JSON, the
 // handler) with 4 monitors posting at once, as several monitors would.
-func BenchmarkIngestHTTP(b *testing.B) {
-	f := newFixtureTB(b, 200, nil)
+func BenchmarkIngestHTTP(b *testing.B) { onEveryBackend(b, benchIngestHTTP) }
+
+func benchIngestHTTP(b *testing.B, dsn string) {
+	f := newFixtureOn(b, dsn, 200, nil)
 	ctx := context.Background()
 	var mons []store.Monitor
 	for i := range 4 {

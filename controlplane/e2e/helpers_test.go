@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/ntppool-ng/ntppool/controlplane/leader"
 	"github.com/ntppool-ng/ntppool/controlplane/publish"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -36,13 +37,21 @@ func startPool(t *testing.T) *pool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	pub := publish.New(cli, st, publish.Config{TTL: 2 * time.Second, Debounce: 20 * time.Millisecond, Recheck: time.Hour,
-		Score: score.DefaultConfig(), Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { pub.Run(pctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pub := publish.New(cli, st, publish.Config{Debounce: 20 * time.Millisecond, Recheck: time.Hour,
+		Score: score.DefaultConfig(), Log: log})
+	lead(t, cli, pub, log)
 	return &pool{etcd: etcd, cli: cli, st: st, pub: pub}
+}
+
+// lead runs pub as the one job of a leader (2 s lease) until the test ends.
+func lead(t *testing.T, cli *clientv3.Client, pub *publish.Publisher, log *slog.Logger) {
+	l := leader.New(cli, leader.Config{TTL: 2 * time.Second, Log: log})
+	l.Add("publisher", pub.Lead)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // startCoreDNS runs CoreDNS with ntppool for pool.ntp.test from p's etcd and

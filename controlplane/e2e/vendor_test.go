@@ -96,12 +96,9 @@ func TestVendorZoneFromRequestToDig(t *testing.T) {
 	st.SetServerScore(ctx, id, 20, time.Now())
 
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pub := publish.New(cli, st, publish.Config{TTL: 2 * time.Second, Debounce: 20 * time.Millisecond, Recheck: time.Hour,
+	pub := publish.New(cli, st, publish.Config{Debounce: 20 * time.Millisecond, Recheck: time.Hour,
 		Score: score.DefaultConfig(), Log: log})
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { pub.Run(pctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	lead(t, cli, pub, log)
 
 	site, err := web.New(web.Config{PoolZone: "pool.ntp.test"},
 		web.Deps{Store: st, Registry: registry.New(st, registry.Config{}), Logger: log, Changed: pub.ChangedAll})

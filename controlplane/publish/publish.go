@@ -3,12 +3,10 @@
 //
 // # Leadership and fencing
 //
-// Any number of control planes may run; one leads, elected with etcd's
-// concurrency package (NewSession, NewElection, Campaign). Every write is
-// one transaction guarded by Compare(CreateRevision(electionKey), "=", rev),
-// the fence of Election.Proclaim: a publisher that lost its lease, however
-// late it notices, cannot write. It stops publishing when its session ends
-// and campaigns again.
+// The publisher is a leader-only job (package leader): Lead runs for one
+// term, and every write is one transaction guarded by the term's fence,
+// leader.Fence.Cmp, so a publisher whose lease ended, however late it
+// notices, cannot write. A refused or failed write ends the term.
 //
 // # What it writes
 //
@@ -26,22 +24,19 @@
 // # Usage
 //
 //	p := publish.New(cli, st, publish.Config{Score: score.DefaultConfig()})
-//	go p.Run(ctx)
+//	l.Add("publisher", p.Lead) // l is the *leader.Leader
 //	p.Changed(serverID)
 package publish
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
 
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -62,13 +57,6 @@ type Source interface {
 type Config struct {
 	// Prefix of the record keys (record.DefaultPrefix).
 	Prefix string
-	// ElectionPrefix is the election's key prefix, outside Prefix
-	// ("/ntppool-control/leader").
-	ElectionPrefix string
-	// Name identifies this instance in the election (hostname:pid).
-	Name string
-	// TTL of the leader's lease (10s): a dead leader is replaced within it.
-	TTL time.Duration
 	// Debounce gathers changes before a write (50ms).
 	Debounce time.Duration
 	// Recheck: how often the whole set is recomputed and diffed (10s).
@@ -80,16 +68,6 @@ type Config struct {
 
 func (c *Config) fill() {
 	c.Prefix = record.NormalizePrefix(c.Prefix)
-	if c.ElectionPrefix == "" {
-		c.ElectionPrefix = "/ntppool-control/leader"
-	}
-	if c.Name == "" {
-		h, _ := os.Hostname()
-		c.Name = fmt.Sprintf("%s:%d", h, os.Getpid())
-	}
-	if c.TTL <= 0 {
-		c.TTL = 10 * time.Second
-	}
 	if c.Debounce <= 0 {
 		c.Debounce = 50 * time.Millisecond
 	}
@@ -106,11 +84,10 @@ func (c *Config) fill() {
 
 // Publisher keeps etcd in step with the store while it leads.
 type Publisher struct {
-	cli    *clientv3.Client
-	src    Source
-	cfg    Config
-	leader atomic.Bool
-	kick   chan struct{}
+	cli  *clientv3.Client
+	src  Source
+	cfg  Config
+	kick chan struct{}
 
 	mu    sync.Mutex
 	dirty map[int64]bool // servers changed since the last write
@@ -154,66 +131,6 @@ func (p *Publisher) poke() {
 	}
 }
 
-// IsLeader reports whether this instance leads (and so publishes).
-func (p *Publisher) IsLeader() bool { return p.leader.Load() }
-
 // Writes counts the etcd transactions this publisher committed (tests,
 // metrics).
 func (p *Publisher) Writes() int64 { return p.writes.Load() }
-
-// Run campaigns, publishes while leading, and campaigns again after losing
-// the lease, until ctx ends. It resigns on the way out so a successor need
-// not wait for the lease to expire.
-func (p *Publisher) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		err := p.term(ctx)
-		p.leader.Store(false)
-		if ctx.Err() != nil {
-			return nil
-		}
-		p.cfg.Log.Warn("publisher: leadership ended, campaigning again", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second): // etcd unreachable: do not spin
-		}
-	}
-	return nil
-}
-
-// term is one session: campaign, then lead until the session or ctx ends.
-func (p *Publisher) term(ctx context.Context) error {
-	sess, err := concurrency.NewSession(p.cli, concurrency.WithTTL(max(1, int(p.cfg.TTL/time.Second))),
-		concurrency.WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("publish: session: %w", err)
-	}
-	defer sess.Close() // revokes the lease: a successor takes over at once
-	el := concurrency.NewElection(sess, p.cfg.ElectionPrefix)
-	if err := el.Campaign(ctx, p.cfg.Name); err != nil {
-		return fmt.Errorf("publish: campaign: %w", err)
-	}
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-sess.Done():
-			cancel()
-		case <-lctx.Done():
-		}
-	}()
-	p.cfg.Log.Info("publisher: leading", "name", p.cfg.Name, "key", el.Key())
-	p.leader.Store(true)
-	err = p.lead(lctx, fence{key: el.Key(), rev: el.Rev()})
-	p.leader.Store(false)
-	select {
-	case <-sess.Done():
-		err = fmt.Errorf("publish: lease lost (etcd unreachable or too slow for %v): %w", p.cfg.TTL, err)
-	default:
-	}
-	if ctx.Err() != nil {
-		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
-		el.Resign(rctx)
-		rcancel()
-	}
-	return err
-}

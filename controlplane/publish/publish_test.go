@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/ntppool-ng/ntppool/controlplane/leader"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/embedetcd"
@@ -57,14 +58,18 @@ func client(t *testing.T) *clientv3.Client {
 
 func testConfig(t *testing.T) Config {
 	return Config{
-		Prefix:         "/" + t.Name() + "/",
-		ElectionPrefix: "/" + t.Name() + "-leader",
-		TTL:            2 * time.Second,
-		Debounce:       10 * time.Millisecond,
-		Recheck:        time.Hour,
-		Score:          score.DefaultConfig(),
-		Log:            slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Prefix:   "/" + t.Name() + "/",
+		Debounce: 10 * time.Millisecond,
+		Recheck:  time.Hour,
+		Score:    score.DefaultConfig(),
+		Log:      slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
+}
+
+// leaderConfig is the test's own election with a 2 s lease.
+func leaderConfig(t *testing.T, name string) leader.Config {
+	return leader.Config{Election: "/" + t.Name() + "-leader", Name: name, TTL: 2 * time.Second,
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 }
 
 type fixture struct {
@@ -122,14 +127,17 @@ func snapshot(t *testing.T, cli *clientv3.Client, prefix string) map[string]stri
 	return out
 }
 
-func start(t *testing.T, cli *clientv3.Client, src Source, cfg Config) (*Publisher, context.CancelFunc) {
+// start runs a publisher as the one job of its own leader named name.
+func start(t *testing.T, cli *clientv3.Client, src Source, cfg Config, name string) (*Publisher, *leader.Leader, context.CancelFunc) {
 	p := New(cli, src, cfg)
+	l := leader.New(cli, leaderConfig(t, name))
+	l.Add("publisher", p.Lead)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { p.Run(ctx); close(done) }()
+	go func() { l.Run(ctx); close(done) }()
 	stop := func() { cancel(); <-done }
 	t.Cleanup(stop)
-	return p, stop
+	return p, l, stop
 }
 
 func TestResyncRemovesStrayKeysAndWritesTheStoreState(t *testing.T) {
@@ -144,14 +152,14 @@ func TestResyncRemovesStrayKeysAndWritesTheStoreState(t *testing.T) {
 	outside := "/" + t.Name() + "-other/keep"
 	cli.Put(ctx, outside, "mine")
 
-	p, _ := start(t, cli, f.st, cfg)
+	_, l, _ := start(t, cli, f.st, cfg, "a")
 	want := map[string]string{
 		record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.1")):   `{"v":1,"ip":"192.0.2.1","weight":1500,"country":"de"}`,
 		record.ServerKey(cfg.Prefix, netip.MustParseAddr("2001:db8::5")): `{"v":1,"ip":"2001:db8::5","weight":3000,"country":"fr"}`,
 		record.VendorKey(cfg.Prefix, "acme"):                             `{"v":1,"name":"acme","client_type":"ntp"}`,
 	}
 	wait.For(t, 10*time.Second, "resync", func() bool { return fmt.Sprint(snapshot(t, cli, cfg.Prefix)) == fmt.Sprint(want) })
-	if !p.IsLeader() {
+	if !l.IsLeader() {
 		t.Fatal("publisher wrote without being leader")
 	}
 	if got := snapshot(t, cli, outside); got[outside] != "mine" {
@@ -164,9 +172,9 @@ func TestChangeLandsWithinOneSecond(t *testing.T) {
 	cfg := testConfig(t)
 	f := newStore(t)
 	ctx := context.Background()
-	p, _ := start(t, cli, f.st, cfg)
+	p, l, _ := start(t, cli, f.st, cfg, "a")
 	key := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.2"))
-	wait.For(t, 10*time.Second, "leader", p.IsLeader)
+	wait.For(t, 10*time.Second, "leader", l.IsLeader)
 	wait.For(t, 5*time.Second, "resync", func() bool { return p.Writes() > 0 })
 
 	f.st.SetServerScore(ctx, f.ids["192.0.2.2"], 10.5, time.Now())
@@ -193,6 +201,7 @@ func TestFenceRefusesAFormerLeader(t *testing.T) {
 	cli := client(t)
 	cfg := testConfig(t)
 	cfg.fill()
+	election := leaderConfig(t, "").Election
 	ctx := context.Background()
 	p := New(cli, newStore(t).st, cfg)
 
@@ -200,11 +209,11 @@ func TestFenceRefusesAFormerLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ea := concurrency.NewElection(sa, cfg.ElectionPrefix)
+	ea := concurrency.NewElection(sa, election)
 	if err := ea.Campaign(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	fa := fence{key: ea.Key(), rev: ea.Rev()}
+	fa := leader.Fence{Key: ea.Key(), Rev: ea.Rev()}
 	if err := p.write(ctx, fa, []clientv3.Op{clientv3.OpPut(cfg.Prefix+"servers/192.0.2.50", "a")}); err != nil {
 		t.Fatalf("leader's write: %v", err)
 	}
@@ -215,7 +224,7 @@ func TestFenceRefusesAFormerLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	eb := concurrency.NewElection(sb, cfg.ElectionPrefix)
+	eb := concurrency.NewElection(sb, election)
 	if err := eb.Campaign(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}
@@ -234,11 +243,9 @@ func TestLeaderElectionOneWritesOtherTakesOver(t *testing.T) {
 	srv := sharedEtcd(t)
 	cliA, _ := srv.Client()
 	cliB := client(t)
-	cfgA, cfgB := cfg, cfg
-	cfgA.Name, cfgB.Name = "a", "b"
-	a, stopA := start(t, cliA, f.st, cfgA)
-	wait.For(t, 10*time.Second, "a leads", a.IsLeader)
-	b, _ := start(t, cliB, f.st, cfgB)
+	a, la, stopA := start(t, cliA, f.st, cfg, "a")
+	wait.For(t, 10*time.Second, "a leads", la.IsLeader)
+	b, lb, _ := start(t, cliB, f.st, cfg, "b")
 	wait.For(t, 5*time.Second, "a resynced", func() bool { return a.Writes() > 0 })
 	// b campaigns but must not lead nor write while a lives.
 	f.st.SetServerScore(context.Background(), f.ids["192.0.2.2"], 11, time.Now())
@@ -246,15 +253,16 @@ func TestLeaderElectionOneWritesOtherTakesOver(t *testing.T) {
 	b.Changed(f.ids["192.0.2.2"])
 	key := record.ServerKey(cfg.Prefix, netip.MustParseAddr("192.0.2.2"))
 	wait.For(t, time.Second, "a publishes", func() bool { return snapshot(t, cliB, key)[key] != "" })
-	if b.IsLeader() || b.Writes() != 0 {
-		t.Fatalf("b leads=%v writes=%d while a leads", b.IsLeader(), b.Writes())
+	if lb.IsLeader() || b.Writes() != 0 {
+		t.Fatalf("b leads=%v writes=%d while a leads", lb.IsLeader(), b.Writes())
 	}
 
 	// a dies without resigning: its client goes away, the lease runs out.
 	cliA.Close()
 	died := time.Now()
-	wait.For(t, cfg.TTL+3*time.Second, "b takes over", b.IsLeader)
-	t.Logf("takeover %v after the leader died (lease TTL %v)", time.Since(died), cfg.TTL)
+	ttl := leaderConfig(t, "").TTL
+	wait.For(t, ttl+3*time.Second, "b takes over", lb.IsLeader)
+	t.Logf("takeover %v after the leader died (lease TTL %v)", time.Since(died), ttl)
 	stopA()
 	f.st.SetServerScore(context.Background(), f.ids["192.0.2.2"], 3, time.Now())
 	b.Changed(f.ids["192.0.2.2"])

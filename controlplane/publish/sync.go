@@ -9,23 +9,19 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/ntppool-ng/ntppool/controlplane/leader"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
 
-// fence is the leader's proof: its election key and that key's creation
-// revision.
-type fence struct {
-	key string
-	rev int64
-}
-
 // maxOps stays below etcd's default --max-txn-ops (128).
 const maxOps = 100
 
-// lead resyncs, then writes changes until ctx ends (session lost or stop).
-func (p *Publisher) lead(ctx context.Context, f fence) error {
+// Lead is the publisher's leader job: it resyncs, then writes changes
+// until ctx ends (the term is over). A failed or fenced-off write ends
+// the term.
+func (p *Publisher) Lead(ctx context.Context, f leader.Fence) error {
 	p.mu.Lock()
 	p.dirty, p.all = map[int64]bool{}, false
 	p.mu.Unlock()
@@ -37,14 +33,14 @@ func (p *Publisher) lead(ctx context.Context, f fence) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		case <-tick.C:
 			p.ChangedAll()
 		case <-p.kick:
 			// Gather what else changes in the next moment into one write.
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return nil
 			case <-time.After(p.cfg.Debounce):
 			}
 			if err := p.flush(ctx, f); err != nil {
@@ -55,7 +51,7 @@ func (p *Publisher) lead(ctx context.Context, f fence) error {
 }
 
 // resync makes etcd under the prefix exactly the desired set.
-func (p *Publisher) resync(ctx context.Context, f fence) error {
+func (p *Publisher) resync(ctx context.Context, f leader.Fence) error {
 	want, err := p.desired(ctx)
 	if err != nil {
 		return err
@@ -77,7 +73,7 @@ func (p *Publisher) resync(ctx context.Context, f fence) error {
 }
 
 // flush writes what changed since the last write.
-func (p *Publisher) flush(ctx context.Context, f fence) error {
+func (p *Publisher) flush(ctx context.Context, f leader.Fence) error {
 	p.mu.Lock()
 	ids, all := p.dirty, p.all
 	p.dirty, p.all = map[int64]bool{}, false
@@ -123,7 +119,7 @@ func (p *Publisher) flush(ctx context.Context, f fence) error {
 
 // apply writes the difference between want and what was written. With
 // full set, keys not in want are deleted; otherwise "" values mark deletes.
-func (p *Publisher) apply(ctx context.Context, f fence, want map[string]string, full bool) error {
+func (p *Publisher) apply(ctx context.Context, f leader.Fence, want map[string]string, full bool) error {
 	var ops []clientv3.Op
 	next := maps.Clone(p.written)
 	for k, v := range want {
@@ -158,9 +154,9 @@ func (p *Publisher) apply(ctx context.Context, f fence, want map[string]string, 
 }
 
 // write commits ops in one transaction, only while f still holds.
-func (p *Publisher) write(ctx context.Context, f fence, ops []clientv3.Op) error {
+func (p *Publisher) write(ctx context.Context, f leader.Fence, ops []clientv3.Op) error {
 	resp, err := p.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(f.key), "=", f.rev)).
+		If(f.Cmp()).
 		Then(ops...).
 		Commit()
 	if err != nil {

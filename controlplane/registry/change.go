@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -11,10 +12,19 @@ import (
 // form offers 3 to 22 days ahead; any later date is accepted.
 const DeletionMinAhead = 24 * time.Hour
 
-// SetNetspeed changes an account's server's net speed.
+// SetNetspeed changes an account's server's net speed. An unverified
+// server's can only be lowered: whoever added it may not own it.
 func (r *Registry) SetNetspeed(ctx context.Context, accountID, serverID, speed int64) error {
 	if !ValidNetspeed(speed) {
 		return fieldErr(FieldNetspeed, CodeInvalid, "%d kbit/s is not one of the offered net speeds", speed)
+	}
+	s, err := r.server(ctx, accountID, serverID)
+	if err != nil {
+		return err
+	}
+	if s.VerifiedAt.IsZero() && speed > s.Netspeed {
+		return fieldErr(FieldNetspeed, CodeUnverified,
+			"this server is not verified yet, so its net speed can only be lowered (now %s); verify it to raise it", netspeedText(s.Netspeed))
 	}
 	if err := r.st.SetServerNetspeed(ctx, accountID, serverID, speed); err != nil {
 		return err
@@ -69,13 +79,7 @@ func (r *Registry) CancelDeletion(ctx context.Context, accountID, serverID int64
 // has passed: it only waits for the next cleanup to be deleted, and a new
 // or cancelled date would bring it back.
 func (r *Registry) deletionNotPassed(ctx context.Context, accountID, serverID int64) error {
-	var s store.Server
-	var err error
-	if accountID == 0 {
-		s, err = r.st.Server(ctx, serverID)
-	} else {
-		s, err = r.st.AccountServer(ctx, accountID, serverID)
-	}
+	s, err := r.server(ctx, accountID, serverID)
 	if err != nil {
 		return err
 	}
@@ -83,4 +87,20 @@ func (r *Registry) deletionNotPassed(ctx context.Context, accountID, serverID in
 		return fieldErr(FieldDeletion, CodeInvalid, "the deletion date has passed; add the server again instead")
 	}
 	return nil
+}
+
+// server loads an account's live server; accountID 0 means any owner.
+func (r *Registry) server(ctx context.Context, accountID, serverID int64) (store.Server, error) {
+	if accountID == 0 {
+		return r.st.Server(ctx, serverID)
+	}
+	return r.st.AccountServer(ctx, accountID, serverID)
+}
+
+// netspeedText writes kbit/s for people: "10 Mbit/s", "512 kbit/s".
+func netspeedText(kbit int64) string {
+	if kbit >= 1000 && kbit%1000 == 0 {
+		return fmt.Sprintf("%d Mbit/s", kbit/1000)
+	}
+	return fmt.Sprintf("%d kbit/s", kbit)
 }

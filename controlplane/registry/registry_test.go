@@ -168,15 +168,14 @@ func TestRegisterIPv6(t *testing.T) {
 	wantField(t, err, FieldAddress, CodeNotPublic)
 }
 
-// The owner may cancel a scheduled deletion while someone else's
-// registration of the address waits for its NTP check: the registration is
-// then refused, and the owner's server stays.
+// The owner may cancel a scheduled deletion while its own re-registration
+// of the address waits for its NTP check: the registration is then
+// refused, and the server stays.
 func TestReRegisterRefusedWhenDeletionCancelledDuringCheck(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	ip := netip.MustParseAddr("127.0.0.30")
 	owner, _ := st.CreateAccount(ctx, "owner")
-	other, _ := st.CreateAccount(ctx, "other")
 	id, err := st.CreateServer(ctx, store.Server{IP: ip, AccountID: owner, Netspeed: 1000, InPool: true,
 		DeletionOn: time.Now().Add(5 * 24 * time.Hour)})
 	if err != nil {
@@ -186,7 +185,7 @@ func TestReRegisterRefusedWhenDeletionCancelledDuringCheck(t *testing.T) {
 		// The owner cancels the deletion meanwhile.
 		return 2, st.SetServerDeletion(ctx, owner, id, time.Time{})
 	}})
-	_, err = r.Register(ctx, other, Input{Address: ip.String()})
+	_, err = r.Register(ctx, owner, Input{Address: ip.String()})
 	wantField(t, err, FieldAddress, CodeRegistered)
 	s, err := st.ServerByIP(ctx, ip)
 	if err != nil || s.ID != id || s.AccountID != owner {

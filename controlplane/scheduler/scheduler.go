@@ -1,14 +1,15 @@
-// Package scheduler runs the control plane's periodic work on the leader:
-// monitor selection for every server (assign.Plan), candidate rows for new
-// monitors, the deletion of servers whose date has come, and retention of
-// score history and batch ids. Scoring itself happens on ingest (package
-// api); alert emails and automatic removal run in the web site's alert
-// job (controlplane/alert), which owns the alert state.
+// Package scheduler holds two of the leader's jobs (package leader):
+// monitor selection for every server (assign.Plan) with candidate rows for
+// new monitors, and cleanup: the deletion of servers whose date has come
+// and retention of score history, batch ids and expired sessions and
+// tokens. Scoring itself happens on ingest (package api); alert emails and
+// automatic removal are package alert's jobs.
 //
 // # Usage
 //
-//	s := scheduler.New(st, scheduler.Config{Assign: assign.DefaultConfig(), IsLeader: pub.IsLeader, OnChange: pub.Changed})
-//	go s.Run(ctx)
+//	s := scheduler.New(st, scheduler.Config{Assign: assign.DefaultConfig(), OnChange: pub.Changed})
+//	l.Add("monitor selection", leader.Plain(s.RunSelection))
+//	l.Add("deletions and retention", leader.Plain(s.RunCleanup))
 package scheduler
 
 import (
@@ -34,8 +35,6 @@ type Config struct {
 	BatchRetention time.Duration
 	// CleanupEvery: how often retention and due deletions run (1h).
 	CleanupEvery time.Duration
-	// IsLeader gates every run (nil: always).
-	IsLeader func() bool
 	// OnChange hears about servers whose publication may have changed.
 	OnChange func(serverIDs ...int64)
 	Now      func() time.Time
@@ -48,8 +47,7 @@ type Scheduler struct {
 	cfg Config
 	// next selection run per server (in memory: a new leader simply
 	// re-evaluates everything once).
-	next        map[int64]time.Time
-	lastCleanup time.Time
+	next map[int64]time.Time
 }
 
 // New returns a scheduler over st.
@@ -63,9 +61,6 @@ func New(st *store.Store, cfg Config) *Scheduler {
 	if cfg.CleanupEvery <= 0 {
 		cfg.CleanupEvery = time.Hour
 	}
-	if cfg.IsLeader == nil {
-		cfg.IsLeader = func() bool { return true }
-	}
 	if cfg.OnChange == nil {
 		cfg.OnChange = func(...int64) {}
 	}
@@ -78,17 +73,16 @@ func New(st *store.Store, cfg Config) *Scheduler {
 	return &Scheduler{st: st, cfg: cfg, next: map[int64]time.Time{}}
 }
 
-// Run does due work every Tick until ctx ends.
-func (s *Scheduler) Run(ctx context.Context) {
+// RunSelection runs selection for the servers whose time has come, every
+// Tick, until ctx ends (the leader's term). A new term starts with every
+// server due.
+func (s *Scheduler) RunSelection(ctx context.Context) {
+	clear(s.next)
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
 	for {
-		if s.cfg.IsLeader() {
-			if err := s.Once(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Log.Error("scheduler", "err", err)
-			}
-		} else {
-			clear(s.next)
+		if _, err := s.Select(ctx, s.cfg.Now(), false); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("scheduler: selection", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -98,22 +92,25 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// Once runs what is due now: cleanup when its time has come, and
-// selection for every server whose time has come.
-func (s *Scheduler) Once(ctx context.Context) error {
-	now := s.cfg.Now()
-	if now.Sub(s.lastCleanup) >= s.cfg.CleanupEvery {
-		if err := s.Cleanup(ctx, now); err != nil {
-			return err
+// RunCleanup runs Cleanup now and every CleanupEvery until ctx ends.
+func (s *Scheduler) RunCleanup(ctx context.Context) {
+	t := time.NewTicker(s.cfg.CleanupEvery)
+	defer t.Stop()
+	for {
+		if err := s.Cleanup(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("scheduler: cleanup", "err", err)
 		}
-		s.lastCleanup = now
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	_, err := s.Select(ctx, now, false)
-	return err
 }
 
 // Cleanup marks deleted the servers whose deletion date has come and drops
-// history and batch ids past retention.
+// history and batch ids past retention and expired sessions, email tokens
+// and invitations.
 func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 	ids, err := s.st.DeleteDueServers(ctx, now)
 	if err != nil {
@@ -128,8 +125,10 @@ func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	_, err = s.st.DeleteBatchesBefore(ctx, now.Add(-s.cfg.BatchRetention))
-	return err
+	if _, err = s.st.DeleteBatchesBefore(ctx, now.Add(-s.cfg.BatchRetention)); err != nil {
+		return err
+	}
+	return s.st.DeleteExpiredWebRows(ctx, now)
 }
 
 // Select runs monitor selection for every live server that is due (all

@@ -72,7 +72,7 @@ func (q q) RemoveAccountUser(ctx context.Context, accountID, userID int64) error
 }
 
 // DeleteAccount removes an account and its users. Its live servers are
-// deleted at now and, like its monitors and vendor zones, lose their owner,
+// deleted at now, its pending claims dropped, and, like its monitors and vendor zones, lose their owner,
 // so score history stays without personal data.
 func (q q) DeleteAccount(ctx context.Context, accountID int64, now time.Time) error {
 	stmts := []struct {
@@ -83,6 +83,7 @@ func (q q) DeleteAccount(ctx context.Context, accountID int64, now time.Time) er
 		{"orphan servers", `UPDATE servers SET account_id = NULL WHERE account_id = ?`, []any{accountID}},
 		{"orphan monitors", `UPDATE monitors SET account_id = NULL WHERE account_id = ?`, []any{accountID}},
 		{"orphan vendor zones", `UPDATE vendor_zones SET account_id = NULL WHERE account_id = ?`, []any{accountID}},
+		{"delete claims", `DELETE FROM server_claims WHERE account_id = ?`, []any{accountID}},
 		{"delete users", `DELETE FROM users WHERE account_id = ?`, []any{accountID}},
 	}
 	for _, s := range stmts {

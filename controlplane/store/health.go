@@ -45,10 +45,11 @@ type PairStatus struct {
 
 // healthSQL estimates the window's sums from the two buckets: the
 // current bucket whole plus the previous one by the share still inside the
-// window (args: current bucket, share, current bucket - 1, share).
+// window (args: current bucket, share, current bucket - 1, share). The
+// share is cast: PostgreSQL would take it for an integer like the column.
 func healthSQL(cur, prev string) string {
-	return `CASE WHEN health_bucket = ? THEN ` + cur + ` + ` + prev + ` * ?
-		WHEN health_bucket = ? THEN ` + cur + ` * ? ELSE 0 END`
+	return `CASE WHEN health_bucket = ? THEN ` + cur + ` + ` + prev + ` * CAST(? AS DOUBLE PRECISION)
+		WHEN health_bucket = ? THEN ` + cur + ` * CAST(? AS DOUBLE PRECISION) ELSE 0 END`
 }
 
 // PairStatuses lists every pair with its health over window ending at now,

@@ -107,6 +107,26 @@ func (q q) PairsOfServers(ctx context.Context, serverIDs []int64) ([]MonitorServ
 		`WHERE server_id IN (`+placeholders(len(serverIDs))+`) ORDER BY server_id, monitor_id`, args...)
 }
 
+// valuesList is the rows of a VALUES list of n rows of placeholders, the
+// first row's cast to types: PostgreSQL takes an untyped VALUES column for
+// text, and the later rows follow the first's types.
+func valuesList(n int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("CAST(? AS " + t + ")")
+	}
+	b.WriteString(")")
+	row := ", (" + placeholders(len(types)) + ")"
+	for range n - 1 {
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
@@ -134,10 +154,10 @@ func (q q) RecordProbes(ctx context.Context, monitorID int64, ups []ProbeUpdate,
 		args = append(args, u.ServerID, u.Score, u.Time.UnixMilli(), nullFloat(u.RTT), u.Time.UnixMilli()/w, u.Step)
 	}
 	args = append(args, monitorID)
-	vals := strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(ups))
+	vals := valuesList(len(ups), "BIGINT", "DOUBLE PRECISION", "BIGINT", "DOUBLE PRECISION", "BIGINT", "DOUBLE PRECISION")
 	_, err := q.x.ExecContext(ctx, `UPDATE monitor_servers
 		SET score = v.column2, last_probe = v.column3, last_rtt = v.column4,`+healthSet+`
-		FROM (VALUES `+vals[:len(vals)-2]+`) AS v
+		FROM (VALUES `+vals+`) AS v
 		WHERE monitor_servers.server_id = v.column1 AND monitor_servers.monitor_id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("store: record %d probes of monitor %d: %w", len(ups), monitorID, err)
@@ -162,9 +182,8 @@ func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate, t time.Time) 
 	for _, u := range ups {
 		args = append(args, u.ServerID, u.Score)
 	}
-	vals := strings.Repeat("(?, ?), ", len(ups))
 	_, err := q.x.ExecContext(ctx, `UPDATE servers SET score = v.column2, last_score_update = ?
-		FROM (VALUES `+vals[:len(vals)-2]+`) AS v WHERE servers.id = v.column1`, args...)
+		FROM (VALUES `+valuesList(len(ups), "BIGINT", "DOUBLE PRECISION")+`) AS v WHERE servers.id = v.column1`, args...)
 	if err != nil {
 		return fmt.Errorf("store: set %d server scores: %w", len(ups), err)
 	}

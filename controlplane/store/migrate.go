@@ -66,7 +66,13 @@ func sqliteMigrations() ([]Migration, error) {
 	return loadMigrations(migrationFiles, "migrations/sqlite")
 }
 
-// SchemaVersion is the newest version Open migrates to.
+// migrationsOf are the steps of backend b, from migrations/<b>.
+func migrationsOf(b Backend) ([]Migration, error) {
+	return loadMigrations(migrationFiles, "migrations/"+string(b))
+}
+
+// SchemaVersion is the newest version Open migrates to (the same on every
+// backend; TestMigrationFoldersMatch guards it).
 func SchemaVersion() int {
 	steps, err := sqliteMigrations()
 	if err != nil {
@@ -82,12 +88,31 @@ const schemaMigrationsDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at BIGINT NOT NULL
 )`
 
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// instances migrating one database at once ("ntppool" in ASCII).
+const migrationLock = 0x6e7470706f6f6c
+
+// lockMigrations makes tx wait until no other instance is migrating; the
+// lock ends with tx. SQLite needs none: its transactions are immediate,
+// one writer at a time.
+func (s *Store) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if s.backend != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(migrationLock)+`)`); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) migrate(ctx context.Context, steps []Migration) error {
-	if _, err := s.db.ExecContext(ctx, schemaMigrationsDDL); err != nil {
+	if err := s.createSchemaMigrations(ctx); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	if err := s.adoptLegacyVersion(ctx); err != nil {
-		return err
+	if s.backend == SQLite {
+		if err := s.adoptLegacyVersion(ctx); err != nil {
+			return err
+		}
 	}
 	applied, err := appliedMigrations(ctx, s.db)
 	if err != nil {
@@ -104,12 +129,33 @@ func (s *Store) migrate(ctx context.Context, steps []Migration) error {
 			return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
 		}
 	}
+	if s.backend != SQLite {
+		return nil
+	}
 	// Kept for tools that read it; schema_migrations is what counts. PRAGMA
 	// takes no bound parameters; the length is an int.
 	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
 		return fmt.Errorf("store: set user_version: %w", err)
 	}
 	return nil
+}
+
+// createSchemaMigrations makes the table under the migration lock: two
+// PostgreSQL sessions creating it at once would collide in the catalog
+// even with IF NOT EXISTS.
+func (s *Store) createSchemaMigrations(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.lockMigrations(ctx, tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, schemaMigrationsDDL); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // appliedMigrations maps each recorded version to its name.
@@ -149,15 +195,19 @@ func checkApplied(applied map[int]string, steps []Migration) error {
 
 // migrateStep runs one step and records it in one transaction, on the plain
 // connection (scripts are not worth caching). The step is looked up again
-// inside the transaction, so instances starting together apply it once.
+// inside the transaction, after the migration lock (PostgreSQL) or the
+// write lock (SQLite) is held, so instances starting together apply it once.
 func (s *Store) migrateStep(ctx context.Context, m Migration) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.lockMigrations(ctx, tx); err != nil {
+		return err
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, s.backend.rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.Version).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
@@ -166,7 +216,7 @@ func (s *Store) migrateStep(ctx context.Context, m Migration) error {
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, s.backend.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
 		return err
 	}
@@ -190,8 +240,8 @@ var legacySteps = []struct{ table, column string }{
 	8: {"alert_state", ""},
 }
 
-// adoptLegacyVersion fills schema_migrations for a database that only has a
-// PRAGMA user_version, with the steps whose objects exist. Steps found
+// adoptLegacyVersion fills schema_migrations for a SQLite database that
+// only has a PRAGMA user_version, with the steps whose objects exist. Steps found
 // missing are then applied by migrate like any other.
 func (s *Store) adoptLegacyVersion(ctx context.Context) error {
 	var n, userVersion int

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -39,60 +40,148 @@ func TestLoadMigrationsRefusesGapsAndDuplicates(t *testing.T) {
 	}
 }
 
-func TestFailedMigrationLeavesNothing(t *testing.T) {
-	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	broken := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "broken",
-		SQL: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL"})
-	path := filepath.Join(t.TempDir(), "f.db")
-	if _, err := openWith(ctx, path, broken); err == nil {
-		t.Fatal("Open accepted a broken migration")
-	}
-	st, err := Open(ctx, path)
+func TestMigrationFoldersMatch(t *testing.T) {
+	lite, err := migrationsOf(SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var n int
-	st.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'x'`).Scan(&n)
-	if n != 0 {
-		t.Fatal("half-applied migration left table x behind")
+	pg, err := migrationsOf(Postgres)
+	if err != nil {
+		t.Fatal(err)
 	}
-	st.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
-	if n != len(steps) {
-		t.Fatalf("%d steps recorded, want %d", n, len(steps))
+	if len(lite) != len(pg) {
+		t.Fatalf("sqlite has %d steps, postgres %d: every step needs a file in both folders", len(lite), len(pg))
+	}
+	for i := range lite {
+		if lite[i].Version != pg[i].Version || lite[i].Name != pg[i].Name {
+			t.Errorf("step %d: sqlite %d %q, postgres %d %q", i+1, lite[i].Version, lite[i].Name, pg[i].Version, pg[i].Name)
+		}
+	}
+}
+
+// tableExists tells whether st's database has table name.
+func tableExists(t *testing.T, st *Store, name string) bool {
+	t.Helper()
+	query := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if st.Backend() == Postgres {
+		query = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+	}
+	var n int
+	if err := st.DB().QueryRow(query, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+func TestFailedMigrationLeavesNothing(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			broken := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "broken",
+				SQL: "CREATE TABLE x (a INTEGER); THIS IS NOT SQL"})
+			dsn := testDSN(t, b)
+			if _, err := openWith(ctx, dsn, broken); err == nil {
+				t.Fatal("Open accepted a broken migration")
+			}
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if tableExists(t, st, "x") {
+				t.Fatal("half-applied migration left table x behind")
+			}
+			var n int
+			st.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n)
+			if n != len(steps) {
+				t.Fatalf("%d steps recorded, want %d", n, len(steps))
+			}
+		})
 	}
 }
 
 func TestNewerSchemaFailsLoudly(t *testing.T) {
-	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	path := filepath.Join(t.TempDir(), "new.db")
-	newer := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "from the future",
-		SQL: "CREATE TABLE future (a INTEGER)"})
-	st, err := openWith(ctx, path, newer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	_, err = Open(ctx, path)
-	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "from the future") {
-		t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew naming the step", err)
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			dsn := testDSN(t, b)
+			newer := append(steps[:len(steps):len(steps)], Migration{Version: len(steps) + 1, Name: "from the future",
+				SQL: "CREATE TABLE future (a INTEGER)"})
+			st, err := openWith(ctx, dsn, newer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			_, err = Open(ctx, dsn)
+			if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "from the future") {
+				t.Fatalf("Open on a newer schema: %v, want ErrSchemaTooNew naming the step", err)
+			}
+		})
 	}
 }
 
 func TestRenumberedStepFails(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			steps, _ := migrationsOf(b)
+			dsn := testDSN(t, b)
+			st, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			other := append(steps[:len(steps)-1:len(steps)-1], Migration{Version: len(steps), Name: "something else", SQL: "SELECT 1"})
+			if _, err := openWith(ctx, dsn, other); err == nil || !strings.Contains(err.Error(), "something else") {
+				t.Fatalf("a database whose step %d differs opened: %v", len(steps), err)
+			}
+		})
+	}
+}
+
+// Instances started together on one PostgreSQL database migrate it once:
+// without the lock the losers fail on the catalog or on schema_migrations.
+func TestConcurrentOpensMigrateOnceOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	steps, _ := sqliteMigrations()
-	path := filepath.Join(t.TempDir(), "r.db")
-	st, err := Open(ctx, path)
-	if err != nil {
+	dsn := testDSN(t, Postgres)
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *Store, n)
+	for range n {
+		go func() {
+			st, err := Open(ctx, dsn)
+			if err == nil {
+				stores <- st
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	close(stores)
+	var st *Store
+	for s := range stores {
+		if st == nil {
+			st = s
+		} else {
+			s.Close()
+		}
+	}
+	if st == nil {
+		t.Fatal("no Open succeeded")
+	}
+	defer st.Close()
+	var rows, versions int
+	if err := st.DB().QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	other := append(steps[:len(steps)-1:len(steps)-1], Migration{Version: len(steps), Name: "something else", SQL: "SELECT 1"})
-	if _, err := openWith(ctx, path, other); err == nil || !strings.Contains(err.Error(), "something else") {
-		t.Fatalf("a database whose step %d differs opened: %v", len(steps), err)
+	if rows != SchemaVersion() || versions != SchemaVersion() {
+		t.Fatalf("schema_migrations has %d rows of %d versions, want %d each", rows, versions, SchemaVersion())
 	}
 }
 
@@ -132,6 +221,10 @@ func TestUpgradeFromFirstRelease(t *testing.T) {
 	if err != nil || srv.IP.String() != "192.0.2.10" || srv.Score != 17.5 {
 		t.Fatalf("server 1 after upgrade: %+v %v", srv, err)
 	}
+	// Servers that exist at the ownership step are taken as verified.
+	if !srv.VerifiedAt.Equal(srv.CreatedAt) {
+		t.Fatalf("server 1 verified at %v, want its creation %v", srv.VerifiedAt, srv.CreatedAt)
+	}
 	u, err := st.UserByEmail(ctx, "owner@example.org")
 	if err != nil || !u.IsAdmin {
 		t.Fatalf("user after upgrade: %+v %v", u, err)
@@ -147,20 +240,23 @@ func TestUpgradeFromFirstRelease(t *testing.T) {
 func TestUpgradeAppliesSkippedLegacyStep(t *testing.T) {
 	ctx := context.Background()
 	path := copyFixture(t, "schema-v104-legacy.db")
-	st, err := Open(ctx, path)
+	// Edit the legacy file directly: opening it through Open first would
+	// also apply the steps after the legacy ones, which adoption does not
+	// look for.
+	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, col := range []string{"health_bucket", "hc_points", "hc_step", "hc_rtt", "hc_rtt_n", "hp_points", "hp_step", "hp_rtt", "hp_rtt_n"} {
-		if _, err := st.DB().Exec(`ALTER TABLE monitor_servers DROP COLUMN ` + col); err != nil {
+		if _, err := db.Exec(`ALTER TABLE monitor_servers DROP COLUMN ` + col); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.DB().Exec(`DROP TABLE schema_migrations; PRAGMA user_version = 104`); err != nil {
+	if _, err := db.Exec(`DROP TABLE IF EXISTS schema_migrations; PRAGMA user_version = 104`); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	st, err = Open(ctx, path)
+	db.Close()
+	st, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,11 +274,14 @@ func assertFullSchema(t *testing.T, st *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps, _ := sqliteMigrations()
+	steps, _ := migrationsOf(st.Backend())
 	for _, m := range steps {
 		if applied[m.Version] != m.Name {
 			t.Errorf("step %d (%s) recorded as %q", m.Version, m.Name, applied[m.Version])
 		}
+	}
+	if st.Backend() != SQLite {
+		return
 	}
 	var v int
 	st.DB().QueryRow("PRAGMA user_version").Scan(&v)

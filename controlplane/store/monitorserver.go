@@ -103,11 +103,12 @@ type WorkFilter struct {
 	Limit                 int
 }
 
-// pairDue is the SQL of "when the pair's interval is over", in ms.
+// pairDue is the SQL of "when the pair's interval is over", in ms. The
+// intervals are cast: PostgreSQL takes a CASE of bare placeholders for text.
 const pairDue = `COALESCE(ms.last_handed_out, 0) + CASE
-		WHEN ms.score <= ? OR ms.state IN ('candidate', 'paused') THEN ?
-		WHEN ms.state = 'testing' THEN ?
-		ELSE ? END`
+		WHEN ms.score <= ? OR ms.state IN ('candidate', 'paused') THEN CAST(? AS BIGINT)
+		WHEN ms.state = 'testing' THEN CAST(? AS BIGINT)
+		ELSE CAST(? AS BIGINT) END`
 
 func (f WorkFilter) dueArgs() []any {
 	return []any{f.SlowScore, f.Slow.Milliseconds(), f.Testing.Milliseconds(), f.Active.Milliseconds()}

@@ -24,6 +24,9 @@ type Server struct {
 	DeletionOn      time.Time // zero: not scheduled
 	DeletedAt       time.Time // zero: live
 	LastScoreUpdate time.Time
+	// VerifiedAt is when a request from the server's own address proved
+	// the account owns it (or an admin said so); zero: unverified.
+	VerifiedAt time.Time
 }
 
 // Zone is the country the server is published under: the owner's override,
@@ -49,10 +52,10 @@ func (q q) CreateServer(ctx context.Context, s Server) (int64, error) {
 	}
 	var id int64
 	err := q.x.QueryRowContext(ctx, `INSERT INTO servers
-		(ip, ip_version, account_id, netspeed, country, country_override, stratum, score, in_pool, created_at, deletion_on)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		(ip, ip_version, account_id, netspeed, country, country_override, stratum, score, in_pool, created_at, deletion_on, verified_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		ip.String(), ver, nullID(s.AccountID), s.Netspeed, s.Country, s.CountryOverride, s.Stratum,
-		s.Score, b2i(s.InPool), created.UnixMilli(), ms(s.DeletionOn)).Scan(&id)
+		s.Score, b2i(s.InPool), created.UnixMilli(), ms(s.DeletionOn), ms(s.VerifiedAt)).Scan(&id)
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: create server %s: %w", ip, ErrConflict)
 	}
@@ -63,15 +66,15 @@ func (q q) CreateServer(ctx context.Context, s Server) (int64, error) {
 }
 
 const serverCols = `id, ip, account_id, netspeed, country, country_override, stratum, score, in_pool,
-	created_at, deletion_on, deleted_at, last_score_update`
+	created_at, deletion_on, deleted_at, last_score_update, verified_at`
 
 func scanServer(row rowScanner) (Server, error) {
 	var s Server
 	var ip string
-	var acct, created, delOn, delAt, lsu sql.NullInt64
+	var acct, created, delOn, delAt, lsu, verified sql.NullInt64
 	var inPool int
 	err := row.Scan(&s.ID, &ip, &acct, &s.Netspeed, &s.Country, &s.CountryOverride, &s.Stratum, &s.Score,
-		&inPool, &created, &delOn, &delAt, &lsu)
+		&inPool, &created, &delOn, &delAt, &lsu, &verified)
 	if err != nil {
 		return Server{}, err
 	}
@@ -81,6 +84,7 @@ func scanServer(row rowScanner) (Server, error) {
 	s.AccountID = acct.Int64
 	s.InPool = inPool != 0
 	s.CreatedAt, s.DeletionOn, s.DeletedAt, s.LastScoreUpdate = fromMS(created), fromMS(delOn), fromMS(delAt), fromMS(lsu)
+	s.VerifiedAt = fromMS(verified)
 	return s, nil
 }
 
@@ -203,10 +207,12 @@ func nullID(id int64) any {
 // Server listings that only the web UI needs.
 
 // AdminServers lists live servers for the admin page, newest first. A
-// non-empty ipPrefix keeps servers whose address starts with it.
+// non-empty ipPrefix keeps servers whose address starts with it, in any
+// case (addresses are stored in lower case; PostgreSQL's LIKE, unlike
+// SQLite's, tells cases apart).
 func (q q) AdminServers(ctx context.Context, ipPrefix string, limit int) ([]Server, error) {
 	return q.servers(ctx, "admin server list",
-		`WHERE deleted_at IS NULL AND (? = '' OR ip LIKE ? || '%') ORDER BY id DESC LIMIT ?`, ipPrefix, ipPrefix, limit)
+		`WHERE deleted_at IS NULL AND (? = '' OR ip LIKE lower(?) || '%') ORDER BY id DESC LIMIT ?`, ipPrefix, ipPrefix, limit)
 }
 
 // CountServersByAccount counts an account's live servers.
@@ -215,6 +221,49 @@ func (q q) CountServersByAccount(ctx context.Context, accountID int64) (int, err
 	err := q.x.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE account_id = ? AND deleted_at IS NULL`, accountID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count servers of account %d: %w", accountID, err)
+	}
+	return n, nil
+}
+
+// Ownership: verification tokens and the unverified cap.
+
+// SetServerVerifyToken stores the hash of a new verification token for an
+// account's unverified live server, replacing any earlier one.
+func (q q) SetServerVerifyToken(ctx context.Context, accountID, id int64, tokenHash string, expires time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("set verification token of server %d", id),
+		`UPDATE servers SET verify_token_hash = ?, verify_expires_at = ?
+		WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND verified_at IS NULL`,
+		tokenHash, expires.UnixMilli(), id, accountID)
+}
+
+// ServerByVerifyToken returns the live server whose unexpired verification
+// token has this hash.
+func (q q) ServerByVerifyToken(ctx context.Context, tokenHash string, now time.Time) (Server, error) {
+	s, err := scanServer(q.x.QueryRowContext(ctx, `SELECT `+serverCols+` FROM servers
+		WHERE verify_token_hash = ? AND verify_expires_at > ? AND deleted_at IS NULL`, tokenHash, now.UnixMilli()))
+	if err != nil {
+		return Server{}, notFound("server by verification token", err)
+	}
+	return s, nil
+}
+
+// MarkServerVerified records that the server's owner is proven (a request
+// from its address, or an admin) and voids its token.
+func (q q) MarkServerVerified(ctx context.Context, id int64, t time.Time) error {
+	return q.execOne(ctx, fmt.Sprintf("verify server %d", id),
+		`UPDATE servers SET verified_at = ?, verify_token_hash = NULL, verify_expires_at = NULL
+		WHERE id = ? AND deleted_at IS NULL`, t.UnixMilli(), id)
+}
+
+// CountUnverified counts what an account has waiting for verification: its
+// live unverified servers and its pending claims (the pool's cap is 2).
+func (q q) CountUnverified(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := q.x.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM servers WHERE account_id = ? AND deleted_at IS NULL AND verified_at IS NULL) +
+		(SELECT COUNT(*) FROM server_claims WHERE account_id = ?)`, accountID, accountID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count unverified of account %d: %w", accountID, err)
 	}
 	return n, nil
 }

@@ -17,8 +17,11 @@ const maxCached = 512
 // nothing itself.
 type stmtCache struct {
 	db *sql.DB
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	// rebind turns the store's SQL into the backend's (placeholders);
+	// the cache keys by the store's text, so it runs once per query.
+	rebind func(string) string
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
 }
 
 // get returns the cached statement for query, preparing it on first use;
@@ -34,7 +37,7 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if full {
 		return nil, nil
 	}
-	st, err := c.db.PrepareContext(ctx, query)
+	st, err := c.db.PrepareContext(ctx, c.rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...an
 		return nil, err
 	}
 	if st == nil {
-		return c.direct().ExecContext(ctx, query, args...)
+		return c.direct().ExecContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
@@ -97,7 +100,7 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 		return nil, err
 	}
 	if st == nil {
-		return c.direct().QueryContext(ctx, query, args...)
+		return c.direct().QueryContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.QueryContext(ctx, args...)
 }
@@ -107,7 +110,7 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
 	if err != nil || st == nil {
-		return c.direct().QueryRowContext(ctx, query, args...)
+		return c.direct().QueryRowContext(ctx, c.cache.rebind(query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

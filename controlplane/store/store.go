@@ -1,13 +1,20 @@
 // Package store keeps the control plane's state (accounts, users, servers,
 // monitors, per-monitor scores, score history, vendor zones, batches) in
-// SQLite through modernc.org/sqlite.
+// SQLite through modernc.org/sqlite, or in PostgreSQL through
+// github.com/jackc/pgx/v5 when Open is given a postgres:// URL. Both go
+// through database/sql, so every method has one implementation.
 //
 // # Portability
 //
 // The SQL sticks to what SQLite and PostgreSQL share: INTEGER/REAL/TEXT
-// columns, partial unique indexes, `ON CONFLICT … DO UPDATE` and `RETURNING`.
-// Times are INTEGER Unix milliseconds (UTC), NULL when absent; booleans are
-// INTEGER 0/1. Callers that want an interface define it where they use it
+// columns (BIGINT/DOUBLE PRECISION/TEXT on PostgreSQL), partial unique
+// indexes, `ON CONFLICT … DO UPDATE` and `RETURNING`. Times are INTEGER Unix
+// milliseconds (UTC), NULL when absent; booleans are INTEGER 0/1. Queries
+// are written with `?` placeholders, which the statement cache rewrites to
+// $1, $2, … for PostgreSQL once per query text. PostgreSQL infers a
+// placeholder's type from its use, so where the use does not say (a VALUES
+// list, a CASE result, a factor of an integer column that gets a float) the
+// SQL casts it: CAST(? AS DOUBLE PRECISION), which SQLite reads too. Callers that want an interface define it where they use it
 // (e.g. `type serverStore interface{ Server(ctx, id) (store.Server, error) }`).
 //
 // # Migrations
@@ -22,7 +29,7 @@
 //
 // # Usage
 //
-//	st, err := store.Open(ctx, "data/ntppool.db")
+//	st, err := store.Open(ctx, "data/ntppool.db") // or "postgres://user@host/db"
 //	defer st.Close()
 //	id, err := st.CreateAccount(ctx, "example")
 //	err = st.InTx(ctx, func(tx *store.Tx) error { … tx.CreateServer(ctx, …) … })
@@ -33,6 +40,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,45 +85,71 @@ type q struct{ x querier }
 // Store is the database. Its methods each run in their own transaction.
 type Store struct {
 	q
-	db    *sql.DB
-	cache *stmtCache
+	db      *sql.DB
+	cache   *stmtCache
+	backend Backend
 }
 
 // Tx is one transaction, handed to the function given to InTx.
 type Tx struct{ q }
 
-// Open opens (creating if needed) the database at path or DSN and migrates
-// it to the newest schema.
-func Open(ctx context.Context, path string) (*Store, error) {
-	steps, err := sqliteMigrations()
+// Open opens the database at dsn and migrates it to the newest schema: a
+// postgres:// or postgresql:// URL opens PostgreSQL (the database must
+// exist), anything else is a SQLite file path or DSN (created if needed).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	steps, err := migrationsOf(BackendOf(dsn))
 	if err != nil {
 		return nil, err
 	}
-	return openWith(ctx, path, steps)
+	return openWith(ctx, dsn, steps)
 }
 
 // openWith is Open with the schema steps given (tests pass broken ones).
-func openWith(ctx context.Context, path string, steps []Migration) (*Store, error) {
-	db, err := sql.Open("sqlite", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+func openWith(ctx context.Context, dsn string, steps []Migration) (*Store, error) {
+	backend := BackendOf(dsn)
+	var db *sql.DB
+	var err error
+	switch backend {
+	case Postgres:
+		db, err = sql.Open("pgx", dsn)
+		// A pool the size of a small server's connection budget; writers
+		// do not queue behind one lock as on SQLite.
+		db.SetMaxOpenConns(16)
+	default:
+		db, err = sql.Open("sqlite", DSN(dsn))
+		// SQLite has one writer; more connections only help readers, and
+		// WAL lets them run beside the writer.
+		db.SetMaxOpenConns(8)
 	}
-	// SQLite has one writer; more connections only help readers, and WAL
-	// lets them run beside the writer.
-	db.SetMaxOpenConns(8)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", Redacted(dsn), err)
+	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", Redacted(dsn), err)
 	}
-	cache := &stmtCache{db: db, m: map[string]*sql.Stmt{}}
-	s := &Store{q: q{x: cachedQuerier{cache: cache}}, db: db, cache: cache}
+	cache := &stmtCache{db: db, m: map[string]*sql.Stmt{}, rebind: backend.rebind}
+	s := &Store{q: q{x: cachedQuerier{cache: cache}}, db: db, cache: cache, backend: backend}
 	if err := s.migrate(ctx, steps); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// Redacted is dsn without its password, for logs and messages.
+func Redacted(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return dsn
+}
+
+// Backend tells which database the store runs on.
+func (s *Store) Backend() Backend { return s.backend }
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -126,12 +161,29 @@ func (s *Store) Close() error {
 // tables (the web UI) and for metrics (sql.DBStats).
 func (s *Store) DB() *sql.DB { return s.db }
 
+// writerLock is the PostgreSQL advisory lock key every InTx takes.
+const writerLock = 0x6e7470706f6f6d
+
 // InTx runs fn in one transaction and commits when fn returns nil. The
 // commit has happened when InTx returns nil.
+//
+// Transactions run one at a time, on both backends: SQLite's are
+// immediate (the write lock is taken at BEGIN), and on PostgreSQL each
+// first takes one advisory lock, held to its end. So a transaction that
+// reads and then writes (a batch reads the other monitors' scores, then
+// stores the median) sees every transaction committed before it, as on
+// SQLite, across all control planes sharing the database. Single
+// statements outside InTx do not wait for it.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
+	}
+	if s.backend == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(writerLock)+`)`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: begin: %w", err)
+		}
 	}
 	if err := fn(&Tx{q{x: cachedQuerier{cache: s.cache, tx: tx}}}); err != nil {
 		tx.Rollback()
@@ -164,12 +216,6 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// isUnique tells whether err is a unique-constraint violation. The text test
-// keeps this file free of driver-specific error types.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // notFound maps sql.ErrNoRows to ErrNotFound with the operation's prefix.

@@ -14,6 +14,7 @@ type accountExport struct {
 	Account     exportAccount      `json:"account"`
 	Users       []exportUser       `json:"users"`
 	Servers     []exportServer     `json:"servers"`
+	Claims      []exportClaim      `json:"claims"`
 	VendorZones []exportVendorZone `json:"vendor_zones"`
 	Invitations []store.Invitation `json:"invitations"`
 }
@@ -39,6 +40,13 @@ type exportServer struct {
 	Score           float64    `json:"score"`
 	CreatedAt       time.Time  `json:"created_at"`
 	DeletionOn      *time.Time `json:"deletion_on,omitempty"`
+	VerifiedAt      *time.Time `json:"verified_at,omitempty"`
+}
+
+// exportClaim is a pending claim on an address another account holds.
+type exportClaim struct {
+	IP        string    `json:"ip"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type exportVendorZone struct {
@@ -94,7 +102,14 @@ func (s *Server) exportAccount(r *http.Request, accountID int64) (accountExport,
 		return out, err
 	}
 	for _, x := range srvs {
-		out.Servers = append(out.Servers, exportServer{x.IP.String(), x.Netspeed, x.Country, x.CountryOverride, x.Score, x.CreatedAt, timePtr(x.DeletionOn)})
+		out.Servers = append(out.Servers, exportServer{x.IP.String(), x.Netspeed, x.Country, x.CountryOverride, x.Score, x.CreatedAt, timePtr(x.DeletionOn), timePtr(x.VerifiedAt)})
+	}
+	claims, err := s.st.AccountClaims(ctx, accountID)
+	if err != nil {
+		return out, err
+	}
+	for _, x := range claims {
+		out.Claims = append(out.Claims, exportClaim{x.IP.String(), x.CreatedAt})
 	}
 	vzs, err := s.st.VendorZonesByAccount(ctx, accountID)
 	if err != nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -125,11 +126,36 @@ func TestBrowserSignUpToScoreGraph(t *testing.T) {
 		t.Fatalf("server not listed: %q %v", listed, err)
 	}
 
-	// Give the new server a history, as the monitors would.
+	// Verify it: the server's page gives the command, run here from the
+	// server's own address.
 	srv, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.3"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	serverPage := u + "/manage/servers/" + strconvI(srv.ID)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(serverPage),
+		chromedp.WaitVisible(`//dd[@id="ownership"][contains(., "not verified")]`),
+		chromedp.Click(`//button[contains(., "Get the verification command")]`),
+		chromedp.WaitVisible("#verify-command"),
+	)
+	if err != nil {
+		t.Fatalf("verification command: %v", err)
+	}
+	shoot(t, ctx, "verify")
+	command, err := chromedp.Run(ctx, chromedp.Text("#verify-command"))
+	m := verifyURLRE.FindStringSubmatch(command)
+	if err != nil || m == nil {
+		t.Fatalf("verification command %q (%v)", command, err)
+	}
+	if code, body := fetchFrom(t, "127.0.0.3", http.MethodGet, m[1]); code != http.StatusOK {
+		t.Fatalf("verify from the server: %d %s", code, body)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(serverPage), chromedp.WaitVisible(`//dd[@id="ownership"][contains(., "verified on")]`)); err != nil {
+		t.Fatalf("server page after verification: %v", err)
+	}
+
+	// Give the new server a history, as the monitors would.
 	addHistory(t, s.st, srv.ID, 60)
 	if err := chromedp.Do(ctx, chromedp.Navigate(u+"/manage"), chromedp.WaitVisible("table#servers")); err != nil {
 		t.Fatal(err)

@@ -77,6 +77,8 @@ type siteOptions struct {
 	log    io.Writer
 	// noSMTP leaves the relay unset: mail is logged as not sent.
 	noSMTP bool
+	// resolver answers hostname lookups; nil uses the system's.
+	resolver registry.Resolver
 }
 
 func newSite(t *testing.T, mod func(*Config)) *site {
@@ -107,13 +109,13 @@ func newSiteWith(t *testing.T, mod func(*Config), opt siteOptions) *site {
 		log = slog.New(slog.NewTextHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	reg := registry.New(st, registry.Config{AllowPrivate: !opt.strict, NTPPort: startNTP(t), CheckTimeout: 300 * time.Millisecond,
-		OnChange: func(int64) { s.changes.Add(1) }})
+		Resolver: opt.resolver, OnChange: func(int64) { s.changes.Add(1) }})
 	w, err := New(cfg, Deps{Store: st, Registry: reg, Logger: log, Mailer: opt.mailer, Changed: func() { s.changes.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.web = w
-	t.Cleanup(w.bg.Wait) // before the store closes
+	t.Cleanup(w.Close) // before the store closes
 	s.ts.Config.Handler = w.Handler()
 	s.ts.Start()
 	t.Cleanup(s.ts.Close)

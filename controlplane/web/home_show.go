@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/record"
 )
 
@@ -31,12 +32,12 @@ func (s *Server) showHome(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	p := homePage{Page: s.page("The pool of public NTP servers", "home", nil), Names: s.dnsNames(globalZone)}
+	p := homePage{Page: s.page("The pool of public NTP servers", "home", nil), Names: s.dnsNames(census.Global)}
 	for _, z := range record.Continents {
-		p.Continents = append(p.Continents, zoneRow{Zone: z, Title: zoneTitle(z), V4: c.get(z, 4).Active, V6: c.get(z, 6).Active})
+		p.Continents = append(p.Continents, zoneRow{Zone: z, Title: zoneTitle(z), V4: c.Get(z, 4).Active, V6: c.Get(z, 6).Active})
 	}
-	p.Global = zoneRow{Zone: globalZone, Title: "Global", V4: c.get(globalZone, 4).Active, V6: c.get(globalZone, 6).Active}
-	p.All = zoneRow{Zone: globalZone, Title: "All Pool Servers", V4: c.get(globalZone, 4).Registered, V6: c.get(globalZone, 6).Registered}
+	p.Global = zoneRow{Zone: census.Global, Title: "Global", V4: c.Get(census.Global, 4).Active, V6: c.Get(census.Global, 6).Active}
+	p.All = zoneRow{Zone: census.Global, Title: "All Pool Servers", V4: c.Get(census.Global, 4).Registered, V6: c.Get(census.Global, 6).Registered}
 	news := s.newsItems()
 	p.News = news[:min(3, len(news))]
 	s.render(w, r, http.StatusOK, "home", p)

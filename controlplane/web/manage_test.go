@@ -111,6 +111,9 @@ func TestChangeNetspeedCountryAndDeletion(t *testing.T) {
 		t.Fatalf("saving the unchanged net speed: %d", r.StatusCode)
 	}
 	c.post(path+"/netspeed", url.Values{"netspeed": {"12345"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "not one of the offered")
+	// Unverified: it can only go down.
+	c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}).want(t, http.StatusUnprocessableEntity, `id="ns-err"`, "can only be lowered")
+	verifyServer(t, s, c, path, "127.0.0.6")
 	if r := c.post(path+"/netspeed", url.Values{"netspeed": {"250000"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("netspeed %d", r.StatusCode)
 	}
@@ -182,8 +185,11 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	s := newSite(t, nil)
 	c, u := s.signUp("me@example.test")
 	c.post("/manage/servers", url.Values{"ip": {"127.0.0.9"}})
+	holder, _ := s.signUp("holder@example.test")
+	holder.post("/manage/servers", url.Values{"ip": {"127.0.0.8"}})
+	c.post("/manage/servers", url.Values{"ip": {"127.0.0.8"}}) // a claim
 	r := c.get("/manage/account/download")
-	r.want(t, http.StatusOK, "127.0.0.9", "me@example.test")
+	r.want(t, http.StatusOK, "127.0.0.9", "me@example.test", `"claims": [`, `"ip": "127.0.0.8"`)
 	if !strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
 		t.Error("download is not an attachment")
 	}
@@ -201,6 +207,9 @@ func TestDownloadAndDeleteAccount(t *testing.T) {
 	}
 	if _, err := s.st.ServerByIP(context.Background(), netip.MustParseAddr("127.0.0.9")); err == nil {
 		t.Error("server still live after account deletion")
+	}
+	if cl, _ := s.st.AccountClaims(context.Background(), u.AccountID); len(cl) != 0 {
+		t.Errorf("claims survive account deletion: %+v", cl)
 	}
 	// The history page still answers for the deleted server.
 	s.client().get("/scores/127.0.0.9").want(t, http.StatusOK, "deleted")

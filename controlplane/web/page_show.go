@@ -3,6 +3,8 @@ package web
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 )
 
 // infoPage is a page of text that only needs the pool's names.
@@ -14,17 +16,17 @@ type infoPage struct {
 // showUse explains how to point clients at the pool, with snippets for
 // chrony, ntpd/ntpsec, systemd-timesyncd and Windows.
 func (s *Server) showUse(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "use", infoPage{Page: s.page("How to use the pool", "use", nil), Names: s.dnsNames(globalZone)})
+	s.render(w, r, http.StatusOK, "use", infoPage{Page: s.page("How to use the pool", "use", nil), Names: s.dnsNames(census.Global)})
 }
 
 // showJoin explains what a server needs and how to add it.
 func (s *Server) showJoin(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "join", infoPage{Page: s.page("Join the pool", "join", nil), Names: s.dnsNames(globalZone)})
+	s.render(w, r, http.StatusOK, "join", infoPage{Page: s.page("Join the pool", "join", nil), Names: s.dnsNames(census.Global)})
 }
 
 // showVendors explains vendor zones and how to ask for one.
 func (s *Server) showVendors(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "vendors", infoPage{Page: s.page("Vendor zones", "vendors", nil), Names: s.dnsNames(globalZone)})
+	s.render(w, r, http.StatusOK, "vendors", infoPage{Page: s.page("Vendor zones", "vendors", nil), Names: s.dnsNames(census.Global)})
 }
 
 type textPage struct {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
+	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
@@ -141,7 +143,7 @@ func TestZonePagesAndJSON(t *testing.T) {
 	if err := s.st.SaveZoneCounts(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.web.saveZoneCounts(ctx); err != nil {
+	if _, err := census.Save(ctx, s.st, score.DefaultConfig(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c := s.client()

@@ -41,6 +41,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /reset/{token}", s.saveReset)
 	mux.HandleFunc("GET /invite/{token}", s.showInvite)
 	mux.HandleFunc("POST /invite/{token}", s.acceptInvite)
+	// Run by the owner on the server itself (curl): no session.
+	mux.HandleFunc("GET /verify/{token}", s.verify)
+	mux.HandleFunc("POST /verify/{token}", s.verify)
 
 	// Manage site: a logged-in user, acting on their own account only.
 	mux.HandleFunc("GET /manage", s.auth(s.listServers))
@@ -50,6 +53,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /manage/servers/{id}/country", s.auth(s.updateServerCountry))
 	mux.HandleFunc("POST /manage/servers/{id}/delete", s.auth(s.deleteServer))
 	mux.HandleFunc("POST /manage/servers/{id}/undelete", s.auth(s.undeleteServer))
+	mux.HandleFunc("POST /manage/servers/{id}/token", s.auth(s.newServerToken))
+	mux.HandleFunc("POST /manage/claims/{id}/token", s.auth(s.newClaimToken))
+	mux.HandleFunc("POST /manage/claims/{id}/withdraw", s.auth(s.cancelClaim))
 	mux.HandleFunc("GET /manage/account", s.auth(s.showAccount))
 	mux.HandleFunc("POST /manage/account/invite", s.auth(s.inviteUser))
 	mux.HandleFunc("POST /manage/account/invitations/cancel", s.auth(s.cancelInvitation))
@@ -69,6 +75,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/vendors/{name}/status", s.admin(s.updateVendorZoneStatus))
 	mux.HandleFunc("GET /admin/users", s.admin(s.listUsers))
 	mux.HandleFunc("GET /admin/servers", s.admin(s.listAllServers))
+	mux.HandleFunc("POST /admin/servers/{id}/verify", s.admin(s.adminVerify))
 
 	mux.HandleFunc("/", s.notFound)
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Server) scoresJSON(w http.ResponseWriter, r *http.Request) {
 
 // jsonStatus is the overall entry's status: active when in the DNS.
 func (s *Server) jsonStatus(srv store.Server) string {
-	if srv.DeletedAt.IsZero() && srv.InPool && s.cfg.Score.InDNS(s.now(), scoreServer(srv)) {
+	if srv.DeletedAt.IsZero() && srv.InPool && s.cfg.Score.InDNS(s.now(), census.ScoreServer(srv)) {
 		return "active"
 	}
 	return "testing"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) serverState(srv store.Server) string {
 		return "not in the pool"
 	case srv.Netspeed == 0:
 		return "monitoring only"
-	case s.cfg.Score.InDNS(s.now(), scoreServer(srv)):
+	case s.cfg.Score.InDNS(s.now(), census.ScoreServer(srv)):
 		return "active"
 	case !srv.DeletionOn.IsZero() && srv.DeletionOn.Sub(s.now()) <= s.cfg.Score.DeletionMargin:
 		return "leaving (deletion scheduled)"

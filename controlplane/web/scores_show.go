@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/graph"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
@@ -59,7 +60,7 @@ func (s *Server) showScores(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := scoresPage{Page: s.page("Score of "+srv.IP.String(), "", nil), IP: srv.IP.String(), Server: srv,
-		State: s.serverState(srv), Zones: zonesOf(srv.Zone()), Monitors: mons}
+		State: s.serverState(srv), Zones: census.ZonesOf(srv.Zone()), Monitors: mons}
 	p.ScoreChart, p.OffsetChart = scoreCharts(points, mons, now)
 	for _, row := range recent {
 		if row.MonitorID == 0 {

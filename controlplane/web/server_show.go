@@ -39,7 +39,7 @@ func (s *Server) renderServer(w http.ResponseWriter, r *http.Request, u *store.U
 		return
 	}
 	p := serverPage{Page: s.page("Server "+srv.IP.String(), "manage", u), Server: s.serverRow(c, srv), Raw: srv,
-		Netspeeds: netspeedOptions(srv.Netspeed), Countries: record.Countries(), DeletionDays: DeletionDays, Errors: errs}
+		Netspeeds: netspeedOptions(srv.Netspeed, !srv.VerifiedAt.IsZero()), Countries: record.Countries(), DeletionDays: DeletionDays, Errors: errs}
 	p.Notice = serverNotices[r.URL.Query().Get("done")]
 	s.render(w, r, status, "server", p)
 }
@@ -53,10 +53,14 @@ type netspeedOption struct {
 // netspeedOptions is the pool's menu with the current value selected. A
 // current value not in the menu (a new server's 10 Mbit) is offered too,
 // so saving the form unchanged keeps it instead of picking the first entry.
-func netspeedOptions(current int64) []netspeedOption {
+// An unverified server is offered only values up to the current one.
+func netspeedOptions(current int64, verified bool) []netspeedOption {
 	var out []netspeedOption
 	found := false
 	for _, v := range registry.Netspeeds {
+		if !verified && v > current {
+			break
+		}
 		if !found && current < v {
 			out = append(out, netspeedOption{current, true})
 			found = true

@@ -15,7 +15,7 @@ type adminServersPage struct {
 }
 
 // listAllServers is the admin's list of servers, filtered by address
-// prefix, newest first.
+// prefix, newest first, with a button to verify an unverified one.
 func (s *Server) listAllServers(w http.ResponseWriter, r *http.Request, u *store.User) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	srvs, err := s.st.AdminServers(r.Context(), q, adminListLimit)
@@ -29,6 +29,7 @@ func (s *Server) listAllServers(w http.ResponseWriter, r *http.Request, u *store
 		return
 	}
 	p := adminServersPage{Page: s.page("Servers", "admin", u), Query: q, Owners: map[int64]int64{}}
+	p.Notice = serverNotices[r.URL.Query().Get("done")]
 	for _, srv := range srvs {
 		p.Servers = append(p.Servers, s.serverRow(c, srv))
 		p.Owners[srv.ID] = srv.AccountID

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/record"
 )
@@ -24,11 +25,13 @@ type serverRow struct {
 	Country    string
 	Zones      []zoneShare
 	DeletionOn time.Time
+	Verified   bool
 }
 
 type serversPage struct {
 	Page
 	Servers   []serverRow
+	Claims    []store.Claim
 	Addr      string
 	Country   string
 	Countries []string
@@ -37,7 +40,10 @@ type serversPage struct {
 
 // serverNotices are the confirmations redirects carry in ?done=.
 var serverNotices = map[string]string{
-	"added":     "The server was added. Its score starts at 0 and rises with every good probe.",
+	"added":     "The server was added. Its score starts at 0 and rises with every good probe. Verify it to raise its net speed.",
+	"claimed":   "Another account holds that address. Your claim is listed below: it becomes your server once you verify it from the server itself.",
+	"withdrawn": "The claim was withdrawn.",
+	"verified":  "The server was marked verified.",
 	"netspeed":  "The net speed was changed.",
 	"country":   "The zone was changed.",
 	"delete":    "The server's deletion is scheduled.",
@@ -74,19 +80,20 @@ func (s *Server) serversPage(ctx context.Context, u *store.User) (serversPage, e
 	for _, srv := range srvs {
 		p.Servers = append(p.Servers, s.serverRow(c, srv))
 	}
-	return p, nil
+	p.Claims, err = s.st.AccountClaims(ctx, u.AccountID)
+	return p, err
 }
 
 // serverRow describes one server, with its share of each of its zones:
 // its weight over the sum of the weights of the zone's active servers of
 // the same IP version.
-func (s *Server) serverRow(c *census, srv store.Server) serverRow {
+func (s *Server) serverRow(c *counts, srv store.Server) serverRow {
 	row := serverRow{ID: srv.ID, IP: srv.IP.String(), Score: srv.Score, State: s.serverState(srv),
-		Netspeed: srv.Netspeed, Country: srv.Zone(), DeletionOn: srv.DeletionOn}
-	w := float64(s.cfg.Score.Weight(s.now(), scoreServer(srv)))
-	for _, z := range zonesOf(srv.Zone()) {
+		Netspeed: srv.Netspeed, Country: srv.Zone(), DeletionOn: srv.DeletionOn, Verified: !srv.VerifiedAt.IsZero()}
+	w := float64(s.cfg.Score.Weight(s.now(), census.ScoreServer(srv)))
+	for _, z := range census.ZonesOf(srv.Zone()) {
 		share := 0.0
-		if total := c.get(z, ipVersion(srv)).Weight; w > 0 && total > 0 {
+		if total := c.Get(z, census.IPVersion(srv)).Weight; w > 0 && total > 0 {
 			share = min(1, w/float64(total))
 		}
 		row.Zones = append(row.Zones, zoneShare{Zone: z, Share: share})

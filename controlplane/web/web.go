@@ -15,11 +15,14 @@
 //	w, err := web.New(web.Config{SiteName: "NTP Pool", BaseURL: "http://127.0.0.1:8080",
 //	    PoolZone: "pool.ntp.test"}, web.Deps{Store: st, Registry: reg, Logger: log})
 //	mux.Handle("/", w.Handler())
-//	go w.Run(ctx) // alert emails and daily zone counts (run it on the leader only)
+//	defer w.Close()
+//
+// The site serves HTTP only: the periodic work (alert emails, automatic
+// removal, zone counts, expiry of sessions) is the leader's (package
+// leader and the jobs registered in the control plane's app.go).
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,7 +36,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/ntppool-ng/ntppool/controlplane/alert"
 	"github.com/ntppool-ng/ntppool/controlplane/mail"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -61,13 +63,11 @@ type Config struct {
 	// a development site on http://127.0.0.1.
 	SecureCookies bool
 
-	SessionTTL      time.Duration // 30 days
-	ConfirmTTL      time.Duration // confirmation links: 72 h
-	ResetTTL        time.Duration // password reset links: 1 h
-	InviteTTL       time.Duration // invitations: 7 days
-	CountsTTL       time.Duration // home and zone page counts are at most this old: 30 s
-	ZoneCountsEvery time.Duration // daily zone count snapshots: every 4 h
-	CleanupEvery    time.Duration // expired sessions and tokens: 1 h
+	SessionTTL time.Duration // 30 days
+	ConfirmTTL time.Duration // confirmation links: 72 h
+	ResetTTL   time.Duration // password reset links: 1 h
+	InviteTTL  time.Duration // invitations: 7 days
+	CountsTTL  time.Duration // home and zone page counts are at most this old: 30 s
 
 	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
 	// attempts per client (an IPv4 address or an IPv6 /64) and per email
@@ -104,9 +104,6 @@ type Config struct {
 	// Score decides which servers count as active (in the DNS), as the
 	// publisher does; zero means score.DefaultConfig().
 	Score score.Config
-	// Alert is the alert rules' configuration; zero means
-	// alert.DefaultConfig().
-	Alert alert.Config
 }
 
 func (c *Config) defaults() error {
@@ -133,8 +130,6 @@ func (c *Config) defaults() error {
 	def(&c.ResetTTL, time.Hour)
 	def(&c.InviteTTL, 7*24*time.Hour)
 	def(&c.CountsTTL, 30*time.Second)
-	def(&c.ZoneCountsEvery, 4*time.Hour)
-	def(&c.CleanupEvery, time.Hour)
 	if c.AuthRate <= 0 {
 		c.AuthRate = rate.Every(6 * time.Second)
 	}
@@ -162,9 +157,6 @@ func (c *Config) defaults() error {
 	}
 	if c.Score == (score.Config{}) {
 		c.Score = score.DefaultConfig()
-	}
-	if c.Alert == (alert.Config{}) {
-		c.Alert = alert.DefaultConfig()
 	}
 	return nil
 }
@@ -201,11 +193,11 @@ type Server struct {
 	// bcrypts counts password hashes and comparisons: the costly work that
 	// only requests within the limits may cause.
 	bcrypts    atomic.Int64
-	counts     atomic.Pointer[census]
+	counts     atomic.Pointer[counts]
 	countMu    sync.Mutex  // one first census build at a time
 	rebuilding atomic.Bool // a background census rebuild is running
 	bg         sync.WaitGroup
-	// bgMu orders bg.Add (page requests) against bg.Wait (Run ending): a
+	// bgMu orders bg.Add (page requests) against bg.Wait (Close): a
 	// WaitGroup must not get an Add while a Wait on a zero count is under way.
 	bgMu    sync.Mutex
 	mailQ   chan mailJob // see later
@@ -254,40 +246,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 // Handler is the whole site, to mount at "/".
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Run runs the background jobs until ctx ends: alert emails and automatic
-// removal, daily zone counts, and expiry of sessions and tokens. Run it on
-// one instance only (the leader), or alerts go out twice.
-func (s *Server) Run(ctx context.Context) error {
-	job := alert.NewJob(alert.JobConfig{Rules: s.cfg.Alert, SiteName: s.cfg.SiteName, BaseURL: s.cfg.BaseURL},
-		s.st, s.mailer, s.log, s.now, s.changed)
-	var wg sync.WaitGroup
-	wg.Go(func() { job.Run(ctx) })
-	wg.Go(func() { s.every(ctx, s.cfg.ZoneCountsEvery, "zone counts", s.saveZoneCounts) })
-	wg.Go(func() {
-		s.every(ctx, s.cfg.CleanupEvery, "cleanup", func(ctx context.Context) error {
-			s.limits.prune(s.now())
-			return s.st.DeleteExpiredWebRows(ctx, s.now())
-		})
-	})
-	wg.Wait()
+// Close waits for the background rebuild of the page counts, if one
+// runs; call it after the HTTP server has shut down.
+func (s *Server) Close() {
 	s.bgMu.Lock()
 	s.bg.Wait()
 	s.bgMu.Unlock()
-	return nil
-}
-
-// every runs fn now and then every d until ctx ends, logging failures.
-func (s *Server) every(ctx context.Context, d time.Duration, name string, fn func(context.Context) error) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("web: background job failed", "job", name, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/census"
 	"github.com/ntppool-ng/ntppool/controlplane/graph"
 	"github.com/ntppool-ng/ntppool/record"
 )
@@ -15,7 +16,7 @@ type zonePage struct {
 	Zone      string
 	ZoneTitle string
 	Names     []string
-	V4, V6    zoneStat
+	V4, V6    census.Stat
 	Countries []zoneRow // on continent pages
 	Chart     template.HTML
 }
@@ -53,13 +54,13 @@ func (s *Server) showZone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := zonePage{Page: s.page(zoneTitle(name)+" zone", "", nil), Zone: name, ZoneTitle: zoneTitle(name),
-		Names: s.dnsNames(name), V4: c.get(name, 4), V6: c.get(name, 6)}
+		Names: s.dnsNames(name), V4: c.Get(name, 4), V6: c.Get(name, 6)}
 	if record.IsContinent(name) {
 		for _, cc := range record.Countries() {
 			if record.Continent(cc) != name {
 				continue
 			}
-			v4, v6 := c.get(cc, 4), c.get(cc, 6)
+			v4, v6 := c.Get(cc, 4), c.Get(cc, 6)
 			if v4.Registered+v6.Registered > 0 {
 				p.Countries = append(p.Countries, zoneRow{Zone: cc, Title: zoneTitle(cc), V4: v4.Active, V6: v6.Active})
 			}

@@ -1,5 +1,8 @@
-// Package embedetcd runs a single-member etcd server inside the process: the
-// one-machine default of the control plane and the etcd of every test.
+// Package embedetcd runs an etcd member inside the process: alone, the
+// one-machine default of the control plane and the etcd of every test; or
+// one member of a cluster (Config.InitialCluster, as the loopback cluster
+// runs three), optionally serving clients over TLS with client
+// certificates (Config.ClientTLS).
 package embedetcd
 
 import (
@@ -26,6 +29,21 @@ type Config struct {
 	LogLevel string
 	// StartTimeout bounds the wait for the member to be ready (default 30s).
 	StartTimeout time.Duration
+
+	// Name is the member's name ("ntppool"). InitialCluster, when set,
+	// makes it one member of a cluster: "name=http://peer,..." naming every
+	// member (etcd's --initial-cluster); empty means a cluster of one.
+	Name           string
+	InitialCluster string
+	// ClientTLS, when set, serves clients over TLS and requires a client
+	// certificate signed by its CA (etcd's --client-cert-auth).
+	ClientTLS *TLS
+}
+
+// TLS names PEM files: the member's certificate and key and the CA that
+// signs the clients' certificates.
+type TLS struct {
+	CertFile, KeyFile, CAFile string
 }
 
 // Server is a running embedded etcd member.
@@ -54,15 +72,27 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 30 * time.Second
 	}
+	if cfg.Name == "" {
+		cfg.Name = "ntppool"
+	}
 	ec := embed.NewConfig()
-	ec.Name = "ntppool"
+	ec.Name = cfg.Name
 	ec.Dir = cfg.Dir
 	ec.LogLevel = cfg.LogLevel
 	cu := url.URL{Scheme: "http", Host: cfg.ClientAddr}
+	if cfg.ClientTLS != nil {
+		cu.Scheme = "https"
+		ec.ClientTLSInfo.CertFile, ec.ClientTLSInfo.KeyFile = cfg.ClientTLS.CertFile, cfg.ClientTLS.KeyFile
+		ec.ClientTLSInfo.TrustedCAFile, ec.ClientTLSInfo.ClientCertAuth = cfg.ClientTLS.CAFile, true
+	}
 	pu := url.URL{Scheme: "http", Host: cfg.PeerAddr}
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
+	if cfg.InitialCluster != "" {
+		ec.InitialCluster = cfg.InitialCluster
+		ec.InitialClusterToken = "ntppool-cluster"
+	}
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, fmt.Errorf("embedetcd: start in %s: %w", cfg.Dir, err)
@@ -82,8 +112,14 @@ func Start(cfg Config) (*Server, error) {
 // Config returns the configuration the member runs with, free ports filled in.
 func (s *Server) Config() Config { return s.cfg }
 
-// Endpoint is the client URL, e.g. "http://127.0.0.1:41234".
-func (s *Server) Endpoint() string { return "http://" + s.cfg.ClientAddr }
+// Endpoint is the client URL, e.g. "http://127.0.0.1:41234" (https with
+// ClientTLS).
+func (s *Server) Endpoint() string {
+	if s.cfg.ClientTLS != nil {
+		return "https://" + s.cfg.ClientAddr
+	}
+	return "http://" + s.cfg.ClientAddr
+}
 
 // Client returns a new client connected to this member; the caller closes
 // it. Its logger is silent: the client's retries on a stopping member are

@@ -1,0 +1,6 @@
+CREATE TABLE alert_state (
+	server_id  BIGINT PRIMARY KEY REFERENCES servers(id) ON DELETE CASCADE,
+	first_at   BIGINT NOT NULL,
+	last_at    BIGINT NOT NULL,
+	last_score DOUBLE PRECISION NOT NULL
+);

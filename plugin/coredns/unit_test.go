@@ -1,0 +1,11 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/ntppool-ng/ntppool/internal/unitcheck"
+)
+
+func TestSystemdUnitIsValid(t *testing.T) {
+	unitcheck.Verify(t, "ntppool-coredns.service")
+}
