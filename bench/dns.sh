@@ -67,7 +67,7 @@ done
 geo="$PWD/plugin/testdata/GeoIP2-Country-Test.mmdb"
 corefile() { # kind port
   case $1 in
-  ntppool) printf 'pool.ntp.test:%s {\n bind 127.0.0.1\n ntppool {\n  endpoint http://127.0.0.1:%s\n  geoip %s\n }\n}\n' "$2" "$etcd_port" "$geo" ;;
+  ntppool) printf 'pool.ntp.test:%s {\n bind 127.0.0.1\n ntppool {\n  endpoint http://127.0.0.1:%s\n  geoip %s\n  ns ns1.pool.ntp.test 127.0.0.1\n }\n}\n' "$2" "$etcd_port" "$geo" ;;
   file) printf 'pool.ntp.test:%s {\n bind 127.0.0.1\n file %s\n}\n' "$2" "$work/zone" ;;
   hosts) printf 'pool.ntp.test:%s {\n bind 127.0.0.1\n hosts %s pool.ntp.test {\n  ttl 150\n  no_reverse\n }\n}\n' "$2" "$work/hosts" ;;
   esac

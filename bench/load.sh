@@ -23,6 +23,7 @@ pool.ntp.test:$dns_port {
         endpoint http://127.0.0.1:$etcd_port
         geoip $PWD/plugin/testdata/GeoIP2-Country-Test.mmdb
         startup_timeout 30s
+        ns ns1.pool.ntp.test 127.0.0.1
     }
 }
 EOC

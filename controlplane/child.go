@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,13 +63,23 @@ func writeCorefile(data, zone, listen, endpoint, prefix string) (string, error) 
     ntppool {
         endpoint %s
         path %s
-        ns ns1.%s
+        ns ns1.%s %s
     }
 }
-`, zone, port, host, endpoint, prefix, zone)
+`, zone, port, host, endpoint, prefix, zone, nsAddr(host))
 	path := filepath.Join(data, "Corefile")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return "", fmt.Errorf("write Corefile: %w", err)
 	}
 	return path, nil
+}
+
+// nsAddr is the address the dev zone gives its name server ns1.ZONE: the
+// DNS listen address, or loopback when that is a wildcard or not an IP.
+func nsAddr(host string) string {
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return a.String()
 }

@@ -151,9 +151,10 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
     ntppool {
         endpoint %s
         tls {$CREDENTIALS_DIRECTORY}/etcd-client.pem {$CREDENTIALS_DIRECTORY}/etcd-client-key.pem {$CREDENTIALS_DIRECTORY}/etcd-ca.pem
+        ns ns1.pool.ntp.test %s
     }
 }
-`, port, host, etcd.Endpoint()), "CREDENTIALS_DIRECTORY="+dir)
+`, port, host, etcd.Endpoint(), host), "CREDENTIALS_DIRECTORY="+dir)
 	took := wait.For(t, 30*time.Second, "the published server in CoreDNS's answer", func() bool {
 		return slices.Contains(queryDNS(dns, "pool.ntp.test"), ip.String())
 	})

@@ -1,6 +1,7 @@
 package ntppool
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/miekg/dns"
@@ -20,32 +21,126 @@ func requestECS(r *dns.Msg) *dns.EDNS0_SUBNET {
 	return nil
 }
 
-// ecsAddr returns the client subnet's address masked to its source prefix,
-// when the option carries one that may be located: global unicast and not
-// private (RFC 7871 section 7.1.2 leaves private subnets to the resolver).
-func ecsAddr(e *dns.EDNS0_SUBNET) (netip.Addr, bool) {
-	if e == nil || e.SourceNetmask == 0 {
-		return netip.Addr{}, false
-	}
+// ecsPrefix returns the client subnet of e cut to its source prefix. ok is
+// false when the address does not fit the option's family or prefix.
+func ecsPrefix(e *dns.EDNS0_SUBNET) (netip.Prefix, bool) {
 	a, ok := netip.AddrFromSlice(e.Address)
 	if !ok {
-		return netip.Addr{}, false
+		return netip.Prefix{}, false
 	}
-	a = a.Unmap()
-	if e.Family == 1 && !a.Is4() || e.Family == 2 && !a.Is6() {
-		return netip.Addr{}, false
+	switch e.Family {
+	case 1:
+		// miekg/dns hands IPv4 over in 16-byte form.
+		if a = a.Unmap(); !a.Is4() {
+			return netip.Prefix{}, false
+		}
+	case 2:
+		if !a.Is6() {
+			return netip.Prefix{}, false
+		}
+	default:
+		return netip.Prefix{}, false
 	}
 	pfx, err := a.Prefix(int(e.SourceNetmask))
-	if err != nil {
-		return netip.Addr{}, false
+	return pfx, err == nil
+}
+
+// specialBlocks4 and specialBlocks6 are the blocks of the IANA IPv4 and
+// IPv6 Special-Purpose Address Registries (RFC 6890) that are not globally
+// reachable, plus multicast and the reserved ranges: no address in them can
+// be located, so a GeoIP lookup is not even tried.
+var specialBlocks4, specialBlocks6 = prefixes(
+	"0.0.0.0/8",       // this network
+	"10.0.0.0/8",      // private
+	"100.64.0.0/10",   // shared address space (CGNAT)
+	"127.0.0.0/8",     // loopback
+	"169.254.0.0/16",  // link local
+	"172.16.0.0/12",   // private
+	"192.0.0.0/24",    // IETF protocol assignments
+	"192.0.2.0/24",    // documentation (TEST-NET-1)
+	"192.88.99.0/24",  // 6to4 relay anycast
+	"192.168.0.0/16",  // private
+	"198.18.0.0/15",   // benchmarking
+	"198.51.100.0/24", // documentation (TEST-NET-2)
+	"203.0.113.0/24",  // documentation (TEST-NET-3)
+	"224.0.0.0/4",     // multicast
+	"240.0.0.0/4",     // reserved, and the limited broadcast address
+), prefixes(
+	"::/128",         // unspecified
+	"::1/128",        // loopback
+	"::ffff:0:0/96",  // IPv4-mapped
+	"64:ff9b:1::/48", // local-use IPv4/IPv6 translation
+	"100::/64",       // discard-only
+	"2001:2::/48",    // benchmarking
+	"2001:db8::/32",  // documentation
+	"3fff::/20",      // documentation
+	"5f00::/16",      // segment routing SIDs
+	"fc00::/7",       // unique local
+	"fe80::/10",      // link local
+	"ff00::/8",       // multicast
+)
+
+// block is a special-purpose prefix as masked 128-bit halves (IPv4 in the
+// low bits of lo), so a check is a few integer operations rather than
+// netip.Prefix.Contains.
+type block struct {
+	hi, lo, mhi, mlo uint64
+	pfx              netip.Prefix
+}
+
+func prefixes(s ...string) []block {
+	out := make([]block, len(s))
+	for i, p := range s {
+		pfx := netip.MustParsePrefix(p)
+		bits := pfx.Bits()
+		if pfx.Addr().Is4() {
+			bits += 96
+		}
+		mhi, mlo := ^uint64(0), ^uint64(0)
+		if bits < 64 {
+			mhi, mlo = ^(^uint64(0) >> bits), 0
+		} else if bits < 128 {
+			mlo = ^(^uint64(0) >> (bits - 64))
+		}
+		hi, lo := halves(pfx.Addr())
+		out[i] = block{hi: hi & mhi, lo: lo & mlo, mhi: mhi, mlo: mlo, pfx: pfx}
 	}
-	a = pfx.Addr()
-	return a, locatable(a)
+	return out
+}
+
+// halves returns a as two 64-bit numbers; IPv4 comes as 0 and its 32 bits.
+func halves(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// specialBlock returns the special-purpose block holding a, if any.
+func specialBlock(a netip.Addr) (netip.Prefix, bool) {
+	blocks := specialBlocks6
+	if a.Is4() {
+		blocks = specialBlocks4
+	}
+	hi, lo := halves(a)
+	for i := range blocks {
+		b := &blocks[i]
+		if hi&b.mhi == b.hi && lo&b.mlo == b.lo {
+			return b.pfx, true
+		}
+	}
+	return netip.Prefix{}, false
 }
 
 // locatable reports whether a GeoIP lookup of a can mean anything.
 func locatable(a netip.Addr) bool {
-	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate()
+	if !a.IsValid() {
+		return false
+	}
+	_, special := specialBlock(a)
+	return !special
 }
 
 // setReplyECS puts an OPT on the reply that echoes the query's client subnet

@@ -20,6 +20,10 @@ func FuzzServeDNS(f *testing.F) {
 		{"_country.pool.ntp.test.", dns.TypeTXT, "89.160.20.128/25"},
 		{"x.y.pool.ntp.test.", dns.TypeANY, ""},
 		{"acme.pool.ntp.test.", dns.TypeSOA, "0.0.0.0/0"},
+		{"ns1.pool.ntp.test.", dns.TypeAAAA, "10.0.0.0/8"},
+		{"sub.pool.ntp.test.", dns.TypeA, "::1/128"},
+		{"pool.ntp.test.", dns.TypeNS, "fd00::/7"},
+		{"pool.ntp.test.", dns.TypeAXFR, ""},
 	} {
 		b, err := ecsMsg(q.name, q.qtype, q.ecs).Pack()
 		if err != nil {
@@ -27,7 +31,7 @@ func FuzzServeDNS(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	p := newStaticPool(f, testConfig(), testServers(), testVendors())
+	p := newStaticPool(f, nsConfig(), testServers(), testVendors())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if fuzz.Do(p, data) != 0 {
 			t.Error("ServeDNS returned an error")

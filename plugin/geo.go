@@ -63,27 +63,30 @@ func (g *geoDB) Close() error {
 }
 
 // country returns the pool zone label of a's country (lower case, "gb" as
-// "uk") and the prefix length of the database network that holds a.
-func (g *geoDB) country(a netip.Addr) (cc string, bits int, ok bool) {
+// "uk") and the prefix length of the database network that holds a. cc is
+// "" when that network has no country or the database has no network for
+// a; bits is then the length of the network (or the gap in the database)
+// that holds a, 0 when unknown.
+func (g *geoDB) country(a netip.Addr) (cc string, bits int) {
 	res := g.mm.Lookup(a)
+	if res.Err() != nil {
+		return "", 0
+	}
+	bits = res.Prefix().Bits()
 	if !res.Found() {
-		return "", 0, false
+		return "", max(bits, 0)
 	}
 	off := res.Offset()
 	if v, ok := g.codes.Load(off); ok {
-		cc = v.(string)
-	} else {
-		var iso string
-		if err := res.DecodePath(&iso, "country", "iso_code"); err != nil {
-			return "", 0, false
-		}
-		cc = record.CountryZone(iso)
-		g.codes.Store(off, cc)
+		return v.(string), bits
 	}
-	if cc == "" {
-		return "", 0, false
+	var iso string
+	if err := res.DecodePath(&iso, "country", "iso_code"); err != nil {
+		return "", bits
 	}
-	return cc, res.Prefix().Bits(), true
+	cc = record.CountryZone(iso)
+	g.codes.Store(off, cc)
+	return cc, bits
 }
 
 // location is where the targeting placed a client.
@@ -92,33 +95,56 @@ type location struct {
 	addr    netip.Addr // the address that was located
 	ecs     bool       // addr came from the client subnet option
 	bits    int        // prefix length of the GeoIP network holding addr
-	scope   uint8      // ECS scope for the reply
+	scope   uint8      // ECS scope for a reply that depends on the location
 }
 
-// locate finds the client's country: from the client subnet when it is
-// usable, else (or when the subnet has no country) from the source address.
+// locate finds the client's country: from the client subnet when it can be
+// located, else from the source address.
+//
+// The scope it returns is for answers that depend on the location (RFC
+// 7871 section 7.2.1): the part of the client subnet the answer was decided
+// on. A located subnet gives its GeoIP network. A subnet that cannot be
+// located leaves the answer to the source address, which the subnet does
+// not describe, so the scope must still not be 0 (section 7.3.1 reads 0 as
+// "the same for every client"): it is the special-purpose block or the
+// GeoIP network (or gap) holding the subnet, where every subnet falls back
+// the same way, or else the whole source prefix. The scope is never longer
+// than the source prefix, and 0 only when that is 0 or there is no GeoIP
+// database (then every client gets the global set).
 func (p *NTPPool) locate(ix *index, src netip.Addr, ecs *dns.EDNS0_SUBNET) location {
 	if p.geo == nil {
 		return location{}
 	}
-	if a, ok := ecsAddr(ecs); ok {
-		if z, bits := p.countryZone(ix, a); z != nil {
-			return location{country: z, addr: a, ecs: true, bits: bits, scope: uint8(min(bits, int(ecs.SourceNetmask)))}
+	var loc location
+	if ecs != nil && ecs.SourceNetmask > 0 {
+		source := int(ecs.SourceNetmask)
+		scope := source
+		if pfx, ok := ecsPrefix(ecs); ok {
+			a := pfx.Addr()
+			if b, special := specialBlock(a); special {
+				scope = b.Bits()
+			} else if z, bits := p.countryZone(ix, a); z != nil {
+				return location{country: z, addr: a, ecs: true, bits: bits, scope: uint8(min(bits, source))}
+			} else if bits > 0 {
+				scope = bits
+			}
 		}
+		loc.scope = uint8(min(scope, source))
 	}
 	if locatable(src) {
 		if z, bits := p.countryZone(ix, src); z != nil {
-			return location{country: z, addr: src, bits: bits}
+			loc.country, loc.addr, loc.bits = z, src, bits
 		}
 	}
-	return location{}
+	return loc
 }
 
-// countryZone looks a up and returns its country's zone in ix.
+// countryZone looks a up and returns its country's zone in ix and the
+// prefix length of the GeoIP network holding a.
 func (p *NTPPool) countryZone(ix *index, a netip.Addr) (*zone, int) {
-	cc, bits, ok := p.geo.country(a)
-	if !ok {
-		return nil, 0
+	cc, bits := p.geo.country(a)
+	if cc == "" {
+		return nil, bits
 	}
 	return ix.zones[cc], bits
 }

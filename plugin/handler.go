@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -38,19 +39,38 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		}
 		return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
 	}
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		// The zone has no fixed content to transfer: its answers are drawn
+		// per query. REFUSED is the answer to a transfer a server does not
+		// allow (RFC 5936); CoreDNS writes it.
+		return dns.RcodeRefused, nil
+	}
 	ix := p.idx.Load()
 	if ix == nil {
 		return dns.RcodeServerFailure, errNotReady
 	}
 
+	name := ix.classify(labels)
+	var host []netip.Addr // addresses of an in-zone name server, when q names one
+	var ent bool          // q is an empty non-terminal above such a name
+	if name.kind == nameNX {
+		host, ent = p.nsHost(q.Name)
+		if host == nil && !ent && p.cfg.Fall.Through(q.Name) {
+			return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
+		}
+	}
+
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
-	name := ix.classify(labels)
 	ecs := requestECS(r)
 	var scope uint8
 
 	switch {
+	case host != nil:
+		m.Answer = hostRecords(q.Name, q.Qtype, host)
+	case ent:
+		// NODATA: the name exists because a name server's name is below it.
 	case name.kind == nameNX:
 		m.Rcode = dns.RcodeNameError
 	case q.Qtype == dns.TypeANY:
@@ -58,6 +78,10 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	case name.kind == nameCountry:
 		if q.Qtype == dns.TypeTXT {
 			m.Answer = []dns.RR{p.debugTXT(ix, q.Name, w, ecs)}
+			// The answer quotes the client subnet itself.
+			if ecs != nil {
+				scope = ecs.SourceNetmask
+			}
 		}
 	case q.Qtype == dns.TypeA || q.Qtype == dns.TypeAAAA:
 		f := fam4
@@ -67,15 +91,20 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		var loc location
 		if name.zone == nil {
 			loc = p.locate(ix, clientAddr(w), ecs)
-			scope = loc.scope
 		}
 		m.Answer = p.addresses(ix, name, f, &loc, q.Name, metrics.WithServer(ctx))
+		if len(m.Answer) > 0 {
+			// An empty answer means even the global set is empty: the
+			// same for every client.
+			scope = loc.scope
+		}
 	case q.Qtype == dns.TypeMX:
 		m.Answer = []dns.RR{&dns.MX{Hdr: hdr(q.Name, dns.TypeMX, p.cfg.TTL), Mx: "."}}
 	case q.Qtype == dns.TypeSOA && name.apex:
 		m.Answer = []dns.RR{p.soa(ix, origin)}
 	case q.Qtype == dns.TypeNS && name.apex:
 		m.Answer = p.nsRecords(origin)
+		m.Extra = p.glue()
 	}
 	if len(m.Answer) == 0 {
 		m.Ns = []dns.RR{p.soa(ix, origin)}
@@ -201,6 +230,50 @@ func (p *NTPPool) nsRecords(origin string) []dns.RR {
 	rrs := make([]dns.RR, len(names))
 	for i, n := range names {
 		rrs[i] = &dns.NS{Hdr: hdr(origin, dns.TypeNS, nsTTL), Ns: n}
+	}
+	return rrs
+}
+
+// glue is the A and AAAA records of the in-zone name servers, in the order
+// of the ns lines, for the additional section of an NS answer.
+func (p *NTPPool) glue() []dns.RR {
+	var rrs []dns.RR
+	for _, n := range p.cfg.NS {
+		for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+			rrs = append(rrs, hostRecords(n, t, p.cfg.NSAddrs[n])...)
+		}
+	}
+	return rrs
+}
+
+// nsHost returns the addresses of the in-zone name server called qname, or
+// ent true when qname is a name above one (an empty non-terminal).
+func (p *NTPPool) nsHost(qname string) (addrs []netip.Addr, ent bool) {
+	for n, a := range p.cfg.NSAddrs {
+		if strings.EqualFold(n, qname) {
+			return a, false
+		}
+		if len(n) > len(qname) && n[len(n)-len(qname)-1] == '.' && strings.EqualFold(n[len(n)-len(qname):], qname) {
+			ent = true
+		}
+	}
+	return nil, ent
+}
+
+// hostRecords answers qtype for a name server with addresses: its A or
+// AAAA records, an RFC 8482 HINFO for ANY, nothing (NODATA) otherwise.
+func hostRecords(name string, qtype uint16, addrs []netip.Addr) []dns.RR {
+	if qtype == dns.TypeANY {
+		return []dns.RR{&dns.HINFO{Hdr: hdr(name, dns.TypeHINFO, 8482), Cpu: "RFC8482"}}
+	}
+	var rrs []dns.RR
+	for _, a := range addrs {
+		switch {
+		case qtype == dns.TypeA && a.Is4():
+			rrs = append(rrs, &dns.A{Hdr: hdr(name, dns.TypeA, nsTTL), A: a.AsSlice()})
+		case qtype == dns.TypeAAAA && a.Is6():
+			rrs = append(rrs, &dns.AAAA{Hdr: hdr(name, dns.TypeAAAA, nsTTL), AAAA: a.AsSlice()})
+		}
 	}
 	return rrs
 }

@@ -1,6 +1,11 @@
 package ntppool
 
-import "strings"
+import (
+	"slices"
+	"strings"
+
+	"github.com/ntppool-ng/ntppool/record"
+)
 
 // nameKind says what a query name under the origin is.
 type nameKind uint8
@@ -100,4 +105,29 @@ func splitOrigin(qname string, origins []string) (origin, labels string, ok bool
 		}
 	}
 	return "", "", false
+}
+
+// isPoolName reports whether labels (relative to the origin, as for
+// classify) is a name the plugin answers whatever etcd holds: the apex, N.,
+// country and continent labels with their numbers, and the debug name.
+// Vendor names come and go with etcd.
+func isPoolName(labels string) bool {
+	if labels == "" {
+		return true
+	}
+	first, rest, two := strings.Cut(labels, ".")
+	if strings.Contains(rest, ".") {
+		return false
+	}
+	if !two {
+		_, num := digit(first)
+		return num || strings.EqualFold(first, debugLabel) || isZoneLabel(first)
+	}
+	_, num := digit(first)
+	return num && isZoneLabel(rest)
+}
+
+func isZoneLabel(l string) bool {
+	l = strings.ToLower(l)
+	return record.ValidCountry(l) || slices.Contains(record.Continents, l)
 }

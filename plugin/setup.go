@@ -2,7 +2,9 @@ package ntppool
 
 import (
 	"crypto/tls"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/durations"
+	"github.com/coredns/coredns/plugin/pkg/fall"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	mwtls "github.com/coredns/coredns/plugin/pkg/tls"
 	"github.com/miekg/dns"
@@ -43,15 +46,19 @@ type Config struct {
 	TLS       *tls.Config // nil: plain
 	Username  string
 	Password  string
-	Prefix    string // etcd key prefix
-	GeoIPPath string // "" means no GeoIP: every client gets the global set
-	TTL       uint32 // seconds
-	Records   int    // records per answer
-	NS        []string
-	Contact   string // SOA mailbox as a domain name; "" means hostmaster.<origin>
-	Period    time.Duration
-	AAAAAll   bool // AAAA on every label, not only 2.X
-	Fill      bool // top small answers up from the continent, then global
+	Prefix    string   // etcd key prefix
+	GeoIPPath string   // "" means no GeoIP: every client gets the global set
+	TTL       uint32   // seconds
+	Records   int      // records per answer
+	NS        []string // name servers, fully qualified, lower case; none means ns1.<origin> (tests only: a Corefile must name them)
+	// NSAddrs holds the addresses of the in-zone names of NS, which the
+	// plugin answers and adds as glue.
+	NSAddrs map[string][]netip.Addr
+	Fall    fall.F // names the plugin does not have go to the next plugin
+	Contact string // SOA mailbox as a domain name; "" means hostmaster.<origin>
+	Period  time.Duration
+	AAAAAll bool // AAAA on every label, not only 2.X
+	Fill    bool // top small answers up from the continent, then global
 
 	// StartupTimeout bounds how long startup waits for the first index.
 	StartupTimeout time.Duration
@@ -104,14 +111,20 @@ func parse(c *caddy.Controller) (Config, error) {
 		}
 		blocks++
 		cfg.Origins = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		for i, o := range cfg.Origins {
+			cfg.Origins[i] = strings.ToLower(dns.Fqdn(o))
+		}
 		for c.NextBlock() {
 			if err := parseOption(c, &cfg, root); err != nil {
 				return cfg, err
 			}
 		}
-	}
-	for i, o := range cfg.Origins {
-		cfg.Origins[i] = strings.ToLower(dns.Fqdn(o))
+		if len(cfg.NS) == 0 {
+			// A made-up default such as ns1.ZONE would have no address:
+			// the zone's delegation would point at a name that does not
+			// resolve.
+			return cfg, c.Errf("no name server: add a line ns NAME [ADDRESS...] for each of the zone's name servers (a NAME inside the zone needs its addresses)")
+		}
 	}
 	if cfg.GeoIPPath != "" {
 		// Open once here so a missing or wrong database fails setup.
@@ -207,16 +220,9 @@ func parseOption(c *caddy.Controller, cfg *Config, root string) error {
 		}
 		cfg.Records = n
 	case "ns":
-		if len(args) == 0 {
-			return c.ArgErr()
-		}
-		cfg.NS = cfg.NS[:0]
-		for _, a := range args {
-			if _, ok := dns.IsDomainName(a); !ok {
-				return c.Errf("ns %q is not a domain name", a)
-			}
-			cfg.NS = append(cfg.NS, strings.ToLower(dns.Fqdn(a)))
-		}
+		return parseNS(c, cfg, args)
+	case "fallthrough":
+		cfg.Fall.SetZonesFromArgs(args)
 	case "contact":
 		a, err := one()
 		if err != nil {
@@ -256,4 +262,45 @@ func rooted(root, path string) string {
 		return path
 	}
 	return filepath.Join(root, path)
+}
+
+// parseNS reads one line "ns NAME [ADDRESS...]". A NAME inside one of the
+// zones must have addresses (the plugin answers for it and gives them as
+// glue) and must not be a pool name; one outside must not.
+func parseNS(c *caddy.Controller, cfg *Config, args []string) error {
+	if len(args) == 0 {
+		return c.ArgErr()
+	}
+	if _, ok := dns.IsDomainName(args[0]); !ok {
+		return c.Errf("ns %q is not a domain name", args[0])
+	}
+	name := strings.ToLower(dns.Fqdn(args[0]))
+	if slices.Contains(cfg.NS, name) {
+		return c.Errf("ns %s is named twice", name)
+	}
+	var addrs []netip.Addr
+	for _, a := range args[1:] {
+		ip, err := netip.ParseAddr(a)
+		if err != nil || ip.Zone() != "" {
+			return c.Errf("ns %s: %q is not an IP address (one ns line per name server: ns NAME [ADDRESS...])", name, a)
+		}
+		addrs = append(addrs, ip.Unmap())
+	}
+	origin, labels, inZone := splitOrigin(name, cfg.Origins)
+	switch {
+	case inZone && len(addrs) == 0:
+		return c.Errf("ns %s is inside zone %s but has no address: write ns %s ADDRESS...", name, origin, name)
+	case inZone && isPoolName(labels):
+		return c.Errf("ns %s is a name the pool answers itself", name)
+	case !inZone && len(addrs) > 0:
+		return c.Errf("ns %s is outside the zones %v: its addresses come from its own zone, not from this line", name, cfg.Origins)
+	}
+	cfg.NS = append(cfg.NS, name)
+	if len(addrs) > 0 {
+		if cfg.NSAddrs == nil {
+			cfg.NSAddrs = map[string][]netip.Addr{}
+		}
+		cfg.NSAddrs[name] = addrs
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package ntppool
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,9 +32,19 @@ func TestParse(t *testing.T) {
 		{"ntppool {\n ttl 60\n}", "", func(c Config) bool { return c.TTL == 60 }},
 		{"ntppool {\n ttl 5m\n}", "", func(c Config) bool { return c.TTL == 300 }},
 		{"ntppool {\n records 6\n}", "", func(c Config) bool { return c.Records == 6 }},
-		{"ntppool {\n ns a.example.org B.example.org.\n}", "", func(c Config) bool {
-			return len(c.NS) == 2 && c.NS[0] == "a.example.org." && c.NS[1] == "b.example.org."
+		{"ntppool {\n ns a.example.org\n ns B.example.org.\n}", "", func(c Config) bool {
+			return slices.Equal(c.NS, []string{"a.example.org.", "b.example.org."}) && c.NSAddrs == nil
 		}},
+		{"ntppool {\n ns NS1.pool.ntp.test 192.0.2.53 2001:db8::53 ::ffff:192.0.2.54\n ns ns2.example.org\n ns ns3.sub.pool.ntp.test 2001:db8::3\n}", "", func(c Config) bool {
+			return slices.Equal(c.NS, []string{"ns1.pool.ntp.test.", "ns2.example.org.", "ns3.sub.pool.ntp.test."}) &&
+				len(c.NSAddrs) == 2 && fmt.Sprint(c.NSAddrs["ns1.pool.ntp.test."]) == "[192.0.2.53 2001:db8::53 192.0.2.54]" &&
+				fmt.Sprint(c.NSAddrs["ns3.sub.pool.ntp.test."]) == "[2001:db8::3]"
+		}},
+		{"ntppool {\n fallthrough\n}", "", func(c Config) bool { return slices.Equal(c.Fall.Zones, []string{"."}) }},
+		{"ntppool {\n fallthrough www.pool.ntp.test Example.org\n}", "", func(c Config) bool {
+			return slices.Equal(c.Fall.Zones, []string{"www.pool.ntp.test.", "example.org."})
+		}},
+		{"ntppool {\n ns a.example.org\n}", "", func(c Config) bool { return len(c.Fall.Zones) == 0 }},
 		{"ntppool {\n contact ops@example.org\n}", "", func(c Config) bool { return c.Contact == "ops.example.org." }},
 		{"ntppool {\n contact ops.example.org\n}", "", func(c Config) bool { return c.Contact == "ops.example.org." }},
 		{"ntppool {\n period 10m\n}", "", func(c Config) bool { return c.Period == 10*time.Minute }},
@@ -57,6 +69,18 @@ func TestParse(t *testing.T) {
 		{"ntppool {\n records four\n}", "want a number from 1", nil},
 		{"ntppool {\n ns\n}", "Wrong argument count", nil},
 		{"ntppool {\n ns bad..name\n}", "not a domain name", nil},
+		{"ntppool {\n ttl 60\n}", "no name server", nil},
+		{"ntppool {\n ns ns1.pool.ntp.test\n}", "ns ns1.pool.ntp.test. is inside zone pool.ntp.test. but has no address", nil},
+		{"ntppool {\n ns ns1.Pool.NTP.test\n}", "has no address", nil},
+		{"ntppool {\n ns a.example.org b.example.org\n}", `"b.example.org" is not an IP address`, nil},
+		{"ntppool {\n ns ns1.pool.ntp.test 192.0.2.300\n}", "is not an IP address", nil},
+		{"ntppool {\n ns ns1.pool.ntp.test fe80::1%eth0\n}", "is not an IP address", nil},
+		{"ntppool {\n ns a.example.org 192.0.2.1\n}", "outside the zones", nil},
+		{"ntppool {\n ns de.pool.ntp.test 192.0.2.1\n}", "a name the pool answers itself", nil},
+		{"ntppool {\n ns 2.europe.pool.ntp.test 192.0.2.1\n}", "a name the pool answers itself", nil},
+		{"ntppool {\n ns pool.ntp.test 192.0.2.1\n}", "a name the pool answers itself", nil},
+		{"ntppool {\n ns _country.pool.ntp.test 192.0.2.1\n}", "a name the pool answers itself", nil},
+		{"ntppool {\n ns a.example.org\n ns A.example.org\n}", "named twice", nil},
 		{"ntppool {\n contact\n}", "Wrong argument count", nil},
 		{"ntppool {\n period -1h\n}", "bad duration", nil},
 		{"ntppool {\n startup_timeout x\n}", "bad duration", nil},
@@ -67,7 +91,11 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.input, "\n", " "), func(t *testing.T) {
-			c := caddy.NewTestController("dns", tc.input)
+			input := tc.input
+			if tc.shouldErr != "no name server" {
+				input = withNS(input)
+			}
+			c := caddy.NewTestController("dns", input)
 			c.ServerBlockKeys = []string{"pool.ntp.test:1053"}
 			cfg, err := parse(c)
 			if tc.shouldErr != "" {
@@ -92,8 +120,21 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// withNS adds an ns line to a Corefile block that has none, as every block
+// needs one.
+func withNS(in string) string {
+	if strings.Contains(in, "\n ns ") {
+		return in
+	}
+	first, rest, _ := strings.Cut(in, "\n")
+	if strings.HasSuffix(first, "{") {
+		return first + "\n ns ns1.example.net\n" + rest
+	}
+	return first + " {\n ns ns1.example.net\n}\n" + rest
+}
+
 func TestSetupRegisters(t *testing.T) {
-	c := caddy.NewTestController("dns", "ntppool {\n endpoint http://127.0.0.1:1\n}")
+	c := caddy.NewTestController("dns", "ntppool {\n endpoint http://127.0.0.1:1\n ns ns1.example.net\n}")
 	c.ServerBlockKeys = []string{"pool.ntp.test:1053"}
 	if err := setup(c); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,7 @@ func (p *pool) startCoreDNS(t *testing.T) string {
 	inst, udp, _, err := test.CoreDNSServerAndPorts(fmt.Sprintf(`pool.ntp.test:0 {
     ntppool {
         endpoint %s
+        ns ns1.example.net
     }
 }`, p.etcd.Endpoint()))
 	if err != nil {

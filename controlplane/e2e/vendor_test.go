@@ -111,6 +111,7 @@ func TestVendorZoneFromRequestToDig(t *testing.T) {
 	inst, udp, _, err := test.CoreDNSServerAndPorts(fmt.Sprintf(`pool.ntp.test:0 {
     ntppool {
         endpoint %s
+        ns ns1.example.net
     }
 }`, etcd.Endpoint()))
 	if err != nil {

@@ -394,9 +394,10 @@ func (c *Cluster) startCoreDNS(ctx context.Context) error {
     ntppool {
         endpoint %s
         records 8
+        ns ns1.%s %s
     }
 }
-`, Zone, ap.Port(), ap.Addr(), strings.Join(c.EtcdEndpoints(), " "))
+`, Zone, ap.Port(), ap.Addr(), strings.Join(c.EtcdEndpoints(), " "), Zone, ap.Addr())
 		path := filepath.Join(c.cfg.Dir, name+".Corefile")
 		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 			return fmt.Errorf("cluster: %w", err)

@@ -45,6 +45,7 @@ func TestDNSSECSignedAnswersValidate(t *testing.T) {
 		}
 		ntppool {
 			endpoint `+e.Endpoint()+`
+			ns ns1.example.net
 		}
 	}`)
 	for _, q := range []struct {

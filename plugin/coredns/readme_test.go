@@ -41,13 +41,16 @@ func corefileBlocks(t *testing.T, path string) []string {
 func TestReadmeExamplesStart(t *testing.T) {
 	e, _ := startPoolEtcd(t)
 	_, base := writeKey(t, "pool.ntp.test.", filepath.Join(t.TempDir(), "Kpool.ntp.test"))
+	zoneFile := writeZoneFile(t)
 	blocks := corefileBlocks(t, "../README.md")
 	if len(blocks) < 2 {
 		t.Fatalf("%d corefile blocks in the README", len(blocks))
 	}
 	for i, b := range blocks {
 		t.Run(string(rune('a'+i)), func(t *testing.T) {
-			startCorefile(t, strings.ReplaceAll(b, "/etc/coredns/Kpool.ntp.test", base), e.Endpoint())
+			b = strings.ReplaceAll(b, "/etc/coredns/Kpool.ntp.test", base)
+			b = strings.ReplaceAll(b, "/etc/coredns/db.pool.ntp.test", zoneFile)
+			startCorefile(t, b, e.Endpoint())
 		})
 	}
 }

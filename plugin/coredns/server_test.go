@@ -82,6 +82,7 @@ func TestServerUDPAndTCP(t *testing.T) {
 		ntppool {
 			endpoint `+e.Endpoint()+`
 			geoip `+geoDB+`
+			ns ns1.example.net
 		}
 	}`)
 	resp, err := http.Get("http://" + readyAddr + "/ready")
@@ -160,6 +161,7 @@ func TestServerTruncates(t *testing.T) {
 		ntppool {
 			endpoint `+e.Endpoint()+`
 			records 16
+			ns ns1.example.net
 		}
 	}`)
 	m := new(dns.Msg)
