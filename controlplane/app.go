@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +51,12 @@ type appConfig struct {
 	TermsFile    string
 	PrivacyFile  string
 	Mail         mail.Config // empty Host: messages go to the log
+	// TLSCert and TLSKey, when set, serve HTTPS (reloaded when the files
+	// change) and send HSTS.
+	TLSCert, TLSKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []netip.Prefix
 
 	Score  score.Config
 	Assign assign.Config
@@ -74,7 +82,8 @@ type app struct {
 	api   *api.Server
 	geo   *geoip2.Reader
 	mux   *http.ServeMux
-	web   webSite // nil until mountWeb
+	web   webSite       // nil until mountWeb
+	certs *certReloader // nil: plain HTTP
 }
 
 // webSite is what the control plane needs from the web UI: it serves
@@ -89,6 +98,16 @@ const ticketKeySetting = "monitor_ticket_key"
 // newApp wires the parts over an open store and etcd client.
 func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.Client, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, st: st, mux: http.NewServeMux()}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return nil, fmt.Errorf("tls: -tls-cert and -tls-key go together")
+		}
+		c, err := newCertReloader(cfg.TLSCert, cfg.TLSKey, log)
+		if err != nil {
+			return nil, err
+		}
+		a.certs = c
+	}
 	key := cfg.TicketKey
 	if len(key) == 0 {
 		var err error
@@ -154,14 +173,25 @@ func storedTicketKey(ctx context.Context, st *store.Store) ([]byte, error) {
 	return hex.DecodeString(v)
 }
 
-// listen opens the HTTP listener (separately, so dev can print the address
-// before anything else starts).
+// listen opens the HTTP listener, with TLS when configured (separately, so
+// dev can print the address before anything else starts).
 func (a *app) listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
 	}
+	if a.certs != nil {
+		ln = tls.NewListener(ln, a.certs.tlsConfig())
+	}
 	return ln, nil
+}
+
+// scheme is the listener's URL scheme.
+func (a *app) scheme() string {
+	if a.certs != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // run serves HTTP on ln and campaigns, running the leader's jobs while

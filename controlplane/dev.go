@@ -86,11 +86,19 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	fastRules(&c.app)
+	// A local pool has no relay: its log file (0600, in -data) is where
+	// confirmation and reset links are read.
+	c.app.Mail.LogBodies = true
 	c.app.Election = "/ntppool-control/leader"
 	if c.db == "" {
 		c.db = filepath.Join(d.data, "ntppool.db")
 	}
 	if err := os.MkdirAll(d.data, 0o700); err != nil {
+		return fmt.Errorf("dev: data directory: %w", err)
+	}
+	// It holds the admin password, the monitor token and mails with links:
+	// this user's only, even when an older run made it open.
+	if err := os.Chmod(d.data, 0o700); err != nil {
 		return fmt.Errorf("dev: data directory: %w", err)
 	}
 	logFile, err := os.OpenFile(filepath.Join(d.data, "controlplane.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -118,6 +126,9 @@ func runDev(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer cli.Close()
+	if err := privateDBFile(c.db, log); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, c.db)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -140,6 +141,9 @@ const (
 	helpSMTPUser   = "SMTP user name; empty: no authentication (env NTPPOOL_SMTP_USER)"
 	helpSMTPPass   = "SMTP password (env NTPPOOL_SMTP_PASSWORD or the file in NTPPOOL_SMTP_PASSWORD_FILE)"
 	helpMailFrom   = "sender address of emails (env NTPPOOL_MAIL_FROM)"
+	helpTrusted    = "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate limits; empty: the TCP peer is the client (env NTPPOOL_TRUSTED_PROXIES)"
+	helpTLSCert    = "PEM certificate (chain) to serve HTTPS with, reloaded when the file changes; empty: plain HTTP (env NTPPOOL_TLS_CERT)"
+	helpTLSKey     = "PEM private key of -tls-cert (env NTPPOOL_TLS_KEY)"
 )
 
 // networkFlags are serve's central settings for the monitor network: the
@@ -200,4 +204,24 @@ func (n *networkFlags) apply(c *appConfig) error {
 		}
 	}
 	return nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR nor an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

@@ -28,6 +28,7 @@ type common struct {
 	smtpPassword        string
 	ntpPort             int
 	logLevel, logFormat string
+	trustedProxies      string
 }
 
 // addCommon registers the shared flags; defaults differ between commands.
@@ -54,6 +55,7 @@ func addCommon(fs *flag.FlagSet, e *env, c *common, db string, allowPrivate bool
 	fs.StringVar(&c.app.Mail.From, "mail-from", e.str("NTPPOOL_MAIL_FROM", "pool@localhost"), helpMailFrom)
 	fs.StringVar(&c.logLevel, "log-level", e.str("NTPPOOL_LOG_LEVEL", "info"), helpLogLevel)
 	fs.StringVar(&c.logFormat, "log-format", e.str("NTPPOOL_LOG_FORMAT", "text"), helpLogFormat)
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", e.str("NTPPOOL_TRUSTED_PROXIES", ""), helpTrusted)
 }
 
 // finish checks the shared flags and fills the production rules.
@@ -62,6 +64,10 @@ func (c *common) finish() error {
 		return fmt.Errorf("-ntp-port %d out of range", c.ntpPort)
 	}
 	c.app.NTPPort = uint16(c.ntpPort)
+	var err error
+	if c.app.TrustedProxies, err = parsePrefixes(c.trustedProxies); err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
 	key, err := secret(c.ticketKey, "NTPPOOL_TICKET_KEY")
 	if err != nil {
 		return err
@@ -111,6 +117,8 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	metrics := fs.String("metrics-listen", e.str("NTPPOOL_METRICS_LISTEN", "127.0.0.1:9125"), helpMetrics)
 	var nf networkFlags
 	nf.add(fs, e)
+	fs.StringVar(&c.app.TLSCert, "tls-cert", e.str("NTPPOOL_TLS_CERT", ""), helpTLSCert)
+	fs.StringVar(&c.app.TLSKey, "tls-key", e.str("NTPPOOL_TLS_KEY", ""), helpTLSKey)
 	if err := parse(fs, e, args, 0); err != nil {
 		return err
 	}
@@ -158,6 +166,9 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	defer cli.Close()
 
+	if err := privateDBFile(c.db, log); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, c.db)
 	if err != nil {
 		return err
@@ -174,6 +185,6 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err := a.serveMetrics(ctx, *metrics); err != nil {
 		return err
 	}
-	log.Info("control plane serving", "http", "http://"+ln.Addr().String(), "etcd", spec.Endpoints, "db", store.Redacted(c.db))
+	log.Info("control plane serving", "http", a.scheme()+"://"+ln.Addr().String(), "etcd", spec.Endpoints, "db", store.Redacted(c.db))
 	return a.run(ctx, ln)
 }

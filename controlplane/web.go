@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ntppool-ng/ntppool/controlplane/web"
 )
@@ -12,16 +13,20 @@ import (
 // the leader's: app.leaderJobs).
 func (a *app) mountWeb() error {
 	site, err := web.New(web.Config{
-		SiteName:      a.cfg.SiteName,
-		BaseURL:       a.cfg.BaseURL,
-		NewsDir:       a.cfg.NewsDir,
-		TermsFile:     a.cfg.TermsFile,
-		PrivacyFile:   a.cfg.PrivacyFile,
-		Mail:          a.cfg.Mail,
-		PoolZone:      a.cfg.PoolZone,
-		SecureCookies: a.cfg.SecureCookie,
-		AllowPrivate:  a.cfg.AllowPrivate,
-		Score:         a.cfg.Score,
+		SiteName:       a.cfg.SiteName,
+		BaseURL:        a.cfg.BaseURL,
+		NewsDir:        a.cfg.NewsDir,
+		TermsFile:      a.cfg.TermsFile,
+		PrivacyFile:    a.cfg.PrivacyFile,
+		Mail:           a.cfg.Mail,
+		PoolZone:       a.cfg.PoolZone,
+		SecureCookies:  a.cfg.SecureCookie,
+		AllowPrivate:   a.cfg.AllowPrivate,
+		Score:          a.cfg.Score,
+		TrustedProxies: a.cfg.TrustedProxies,
+		// Browsers keep to HTTPS once told so over HTTPS: when this
+		// process serves TLS, or a proxy does for an https:// site.
+		HSTS: a.cfg.TLSCert != "" || strings.HasPrefix(a.cfg.BaseURL, "https://"),
 	}, web.Deps{
 		Store:    a.st,
 		Registry: a.reg,

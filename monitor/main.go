@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,7 +33,8 @@ import (
 
 // Help texts, kept together so README's table can match them.
 const (
-	helpAPIURL       = "control plane base URL (env NTPPOOL_MONITOR_API_URL)"
+	helpAPIURL       = "control plane base URL; use https:// beyond loopback, the token travels with every request (env NTPPOOL_MONITOR_API_URL)"
+	helpCA           = "PEM file of CA certificates to trust for an https:// -api-url, instead of the system's (env NTPPOOL_MONITOR_CA)"
 	helpToken        = "monitor token from 'controlplane monitor create' (env NTPPOOL_MONITOR_TOKEN; prefer -token-file)"
 	helpTokenFile    = "file holding the monitor token (env NTPPOOL_MONITOR_TOKEN_FILE)"
 	helpStateDir     = "directory for the result queue (env NTPPOOL_MONITOR_STATE_DIR)"
@@ -57,6 +59,7 @@ const (
 
 type config struct {
 	apiURL, token, tokenFile, stateDir, metricsListen string
+	caFile                                            string
 	concurrency, queueMax                             int
 	ntpPort                                           uint
 	jitter, shutdownTimeout                           time.Duration
@@ -108,7 +111,14 @@ func run(args []string) error {
 		log.Warn("own clock check disabled (-skip-clock-check): results may penalise good servers")
 	}
 
-	api, err := client.New(client.Options{BaseURL: cfg.apiURL, Token: cfg.token, Log: log, UserAgent: "ntppool-monitor"})
+	hc, err := apiHTTPClient(cfg.caFile)
+	if err != nil {
+		return err
+	}
+	if u, err := url.Parse(cfg.apiURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		log.Warn("the API URL is plain http: the monitor token crosses the network in clear; use https://", "api-url", cfg.apiURL)
+	}
+	api, err := client.New(client.Options{BaseURL: cfg.apiURL, Token: cfg.token, Log: log, UserAgent: "ntppool-monitor", HTTP: hc})
 	if err != nil {
 		return err
 	}
@@ -191,6 +201,7 @@ func parseFlags(args []string) (config, error) {
 		return v
 	}
 	fs.StringVar(&c.apiURL, "api-url", envStr("NTPPOOL_MONITOR_API_URL", "http://127.0.0.1:8080/"), helpAPIURL)
+	fs.StringVar(&c.caFile, "ca", envStr("NTPPOOL_MONITOR_CA", ""), helpCA)
 	// No env default shown for the token: -help must not print a secret.
 	fs.StringVar(&c.token, "token", "", helpToken)
 	fs.StringVar(&c.tokenFile, "token-file", envStr("NTPPOOL_MONITOR_TOKEN_FILE", ""), helpTokenFile)

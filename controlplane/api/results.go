@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -260,15 +263,28 @@ func (s *Server) rescore(t store.ProbeTarget, pairs []store.MonitorServer, now t
 }
 
 // resultError is the error text kept in history: the monitor's text, or a
-// short one for no response and kiss codes when it sent none.
+// short one for no response and kiss codes when it sent none. A monitor's
+// text is shown on public pages and in CSV, so it is kept to printable
+// characters on one line (the CSV writer also escapes a leading = + - @).
 func resultError(r monitorapi.Result) string {
 	switch {
 	case r.Error != "":
-		return r.Error
+		return printable(r.Error)
 	case r.NoResponse:
 		return "no response"
 	case r.KissCode != "":
 		return "kiss of death " + r.KissCode
 	}
 	return ""
+}
+
+// printable drops control and other non-printing characters, and invalid
+// UTF-8, from monitor-supplied text.
+func printable(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, v)
 }

@@ -1,7 +1,7 @@
 // Package mail sends the control plane's email (address confirmations,
 // password resets, invitations and score alerts) through an SMTP relay the
-// operator configures, or writes it to the log when no relay is set, as the
-// one-command pool does.
+// operator configures. With no relay, it logs that a message was not sent
+// (and, for the one-command pool only, the message itself).
 package mail
 
 import (
@@ -42,6 +42,11 @@ type Config struct {
 	From     string
 	// Timeout bounds one delivery; 0 means 30 s.
 	Timeout time.Duration
+	// LogBodies, with no Host, writes whole messages (links and their
+	// tokens included) to the log: for a local pool only (dev), whose log
+	// is the only way to read them. Otherwise only that a message was not
+	// sent is logged, never its body.
+	LogBodies bool
 }
 
 // ErrBadHeader reports a recipient or subject that would inject headers.
@@ -51,7 +56,7 @@ var ErrBadHeader = errors.New("mail: line break in a header value")
 // otherwise one that logs each message to log.
 func New(cfg Config, log *slog.Logger) Sender {
 	if cfg.Host == "" {
-		return &Log{Logger: log}
+		return &Log{Logger: log, Bodies: cfg.LogBodies}
 	}
 	if cfg.Port == 0 {
 		cfg.Port = 25
@@ -65,15 +70,24 @@ func New(cfg Config, log *slog.Logger) Sender {
 	return &SMTP{cfg: cfg}
 }
 
-// Log writes messages to a logger instead of sending them.
-type Log struct{ Logger *slog.Logger }
+// Log records that messages were not sent, instead of sending them.
+type Log struct {
+	Logger *slog.Logger
+	// Bodies logs each message's body too (see Config.LogBodies).
+	Bodies bool
+}
 
-// Send logs m.
+// Send logs that m was not sent: recipients and subject, and its body only
+// when Bodies is set.
 func (l *Log) Send(_ context.Context, m Message) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	l.Logger.Info("mail (not sent: no SMTP relay configured)", "to", strings.Join(m.To, ", "), "subject", m.Subject, "body", m.Body)
+	args := []any{"to", strings.Join(m.To, ", "), "subject", m.Subject}
+	if l.Bodies {
+		args = append(args, "body", m.Body)
+	}
+	l.Logger.Info("mail not sent: no SMTP relay configured", args...)
 	return nil
 }
 

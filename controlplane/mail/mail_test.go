@@ -41,14 +41,26 @@ func TestSendRefusesHeaderInjection(t *testing.T) {
 	}
 }
 
-func TestNoRelayLogsTheMessage(t *testing.T) {
+// TestNoRelayLogsNoSecrets: without a relay, a message is logged as not
+// sent, at every level without its body (links hold tokens); only a local
+// pool that asks for bodies (LogBodies, dev) gets them.
+func TestNoRelayLogsNoSecrets(t *testing.T) {
+	m := mail.Message{To: []string{"a@example.test"}, Subject: "hi", Body: "link http://x/confirm/SECRETTOKEN"}
 	var buf bytes.Buffer
-	s := mail.New(mail.Config{}, slog.New(slog.NewTextHandler(&buf, nil)))
-	if err := s.Send(context.Background(), mail.Message{To: []string{"a@example.test"}, Subject: "hi", Body: "link http://x/confirm"}); err != nil {
+	s := mail.New(mail.Config{}, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err := s.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "http://x/confirm") {
-		t.Errorf("log lacks body: %s", buf.String())
+	if strings.Contains(buf.String(), "SECRETTOKEN") || !strings.Contains(buf.String(), "not sent") || !strings.Contains(buf.String(), "subject=hi") {
+		t.Errorf("log: %s", buf.String())
+	}
+	buf.Reset()
+	s = mail.New(mail.Config{LogBodies: true}, slog.New(slog.NewTextHandler(&buf, nil)))
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "SECRETTOKEN") {
+		t.Errorf("LogBodies: log lacks the body: %s", buf.String())
 	}
 }
 

@@ -63,6 +63,10 @@ func (q q) execOne(ctx context.Context, op, query string, args ...any) error {
 // RemoveAccountUser deletes a user of accountID; its sessions and tokens go
 // with it. It refuses (ErrNotFound) a user of another account.
 func (q q) RemoveAccountUser(ctx context.Context, accountID, userID int64) error {
+	// The invitations the user sent go with them.
+	if _, err := q.x.ExecContext(ctx, `DELETE FROM invitations WHERE invited_by = ? AND account_id = ?`, userID, accountID); err != nil {
+		return fmt.Errorf("store: invitations of user %d: %w", userID, err)
+	}
 	return q.execOne(ctx, fmt.Sprintf("remove user %d from account %d", userID, accountID),
 		`DELETE FROM users WHERE id = ? AND account_id = ?`, userID, accountID)
 }

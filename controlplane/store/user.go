@@ -97,8 +97,13 @@ func (q q) UsersByAccount(ctx context.Context, accountID int64) ([]User, error) 
 		`SELECT `+userCols+` FROM users WHERE account_id = ? ORDER BY id`, accountID)
 }
 
-// SetUserPassword replaces a user's password hash.
+// SetUserPassword replaces a user's password hash and voids every reset
+// link the user still holds: a new password ends the old ones' power. Run
+// it in a transaction so both happen or neither.
 func (q q) SetUserPassword(ctx context.Context, id int64, hash string) error {
+	if _, err := q.x.ExecContext(ctx, `DELETE FROM email_tokens WHERE user_id = ? AND purpose = ?`, id, TokenReset); err != nil {
+		return fmt.Errorf("store: void reset links of user %d: %w", id, err)
+	}
 	return q.execOne(ctx, fmt.Sprintf("set password of user %d", id),
 		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 }

@@ -12,14 +12,23 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, u *store.
 	if !s.parseForm(w, r) {
 		return
 	}
-	if !u.CheckPassword(r.PostFormValue("password")) {
+	// The password is checked only within the same limits as log-in, so a
+	// stolen session cannot guess it fast, nor burn CPU on bcrypt.
+	status, msg := 0, ""
+	switch {
+	case !s.limits.allow(s.now(), s.passwordLimits(r, u.Email)...):
+		status, msg = http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again."
+	case !s.passwordMatches(*u, r.PostFormValue("password")):
+		status, msg = http.StatusUnprocessableEntity, "The password is wrong."
+	}
+	if msg != "" {
 		p, err := s.accountPage(r.Context(), u)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		p.Errors = fieldErrors{"delete_password": "The password is wrong."}
-		s.render(w, r, http.StatusUnprocessableEntity, "account", p)
+		p.Errors = fieldErrors{"delete_password": msg}
+		s.render(w, r, status, "account", p)
 		return
 	}
 	if err := s.st.InTx(r.Context(), func(tx *store.Tx) error { return tx.DeleteAccount(r.Context(), u.AccountID, s.now()) }); err != nil {

@@ -109,27 +109,27 @@ func TestRateLimitOnLogInSignUpAndReset(t *testing.T) {
 
 func TestLimiterCountsPerClientAndPerAddress(t *testing.T) {
 	t.Parallel()
-	l := newLimiter(rate.Every(time.Hour), 2)
-	now := time.Now()
-	if !l.allow(now, "ip:a", "email:x") || !l.allow(now, "ip:b", "email:x") {
+	l := newLimiter(0)
+	r := rule{rate.Every(time.Hour), 2}
+	ask := func(client, email string) bool {
+		return l.allow(now0, limit{tableClients, r, keyOf("client", client)}, limit{tableTargets, r, keyOf("email", email)})
+	}
+	if !ask("a", "x") || !ask("b", "x") {
 		t.Fatal("first attempts refused")
 	}
 	// A third client guessing the same address is refused ...
-	if l.allow(now, "ip:c", "email:x") {
+	if ask("c", "x") {
 		t.Error("per-address limit not applied")
 	}
 	// ... and one client spreading over addresses too.
-	l.allow(now, "ip:d", "email:1")
-	l.allow(now, "ip:d", "email:2")
-	if l.allow(now, "ip:d", "email:3") {
+	ask("d", "1")
+	ask("d", "2")
+	if ask("d", "3") {
 		t.Error("per-client limit not applied")
 	}
-	// Hours later the idle buckets are forgotten by the next attempt.
-	if !l.allow(now.Add(3*time.Hour), "ip:e") {
-		t.Error("a new client refused")
-	}
-	if len(l.m) != 1 {
-		t.Errorf("after pruning %d buckets, want 1", len(l.m))
+	l.prune(now0.Add(3 * time.Hour))
+	if l.len() != 0 || len(l.tables[tableClients].queue)+len(l.tables[tableTargets].queue) != 0 {
+		t.Errorf("prune kept %d buckets, %d queued", l.len(), len(l.tables[tableClients].queue))
 	}
 }
 

@@ -33,7 +33,7 @@ func TestConcurrentPages(t *testing.T) {
 				}
 				if i%5 == 0 {
 					s.web.invalidate()
-					s.web.limits.allow(time.Now(), "ip:x")
+					s.web.limits.allow(time.Now(), limit{tableClients, rule{1, 1}, keyOf("client", "x")})
 				}
 			}
 		})

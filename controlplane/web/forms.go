@@ -5,6 +5,8 @@ import (
 	"net/mail"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
 // maxFormBytes bounds every form body.
@@ -47,4 +49,16 @@ func checkPassword(v string) string {
 		return "Use at most 72 bytes."
 	}
 	return ""
+}
+
+// hashPassword is store.HashPassword, counted.
+func (s *Server) hashPassword(pw string) (string, error) {
+	s.bcrypts.Add(1)
+	return store.HashPassword(pw)
+}
+
+// passwordMatches is u.CheckPassword, counted.
+func (s *Server) passwordMatches(u store.User, pw string) bool {
+	s.bcrypts.Add(1)
+	return u.CheckPassword(pw)
 }

@@ -72,6 +72,11 @@ type siteOptions struct {
 	// strict refuses non-public addresses, as production does; otherwise
 	// the registry admits the loopback NTP servers (--allow-private).
 	strict bool
+	// mailer replaces the test SMTP relay; log receives the site's log.
+	mailer mail.Sender
+	log    io.Writer
+	// noSMTP leaves the relay unset: mail is logged as not sent.
+	noSMTP bool
 	// resolver answers hostname lookups; nil uses the system's.
 	resolver registry.Resolver
 }
@@ -93,13 +98,19 @@ func newSiteWith(t *testing.T, mod func(*Config), opt siteOptions) *site {
 	s.ts = httptest.NewUnstartedServer(nil)
 	cfg := Config{SiteName: "Test Pool", BaseURL: "http://" + s.ts.Listener.Addr().String(), PoolZone: "pool.ntp.test",
 		Mail: mail.Config{Host: smtp.Host(), Port: smtp.Port(), From: "pool@example.test"}}
+	if opt.noSMTP {
+		cfg.Mail = mail.Config{}
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if opt.log != nil {
+		log = slog.New(slog.NewTextHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	reg := registry.New(st, registry.Config{AllowPrivate: !opt.strict, NTPPort: startNTP(t), CheckTimeout: 300 * time.Millisecond,
 		Resolver: opt.resolver, OnChange: func(int64) { s.changes.Add(1) }})
-	w, err := New(cfg, Deps{Store: st, Registry: reg, Logger: log, Changed: func() { s.changes.Add(1) }})
+	w, err := New(cfg, Deps{Store: st, Registry: reg, Logger: log, Mailer: opt.mailer, Changed: func() { s.changes.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +128,9 @@ type client struct {
 	s   *site
 	hc  *http.Client
 	jar *cookiejar.Jar
+	// xff, when set, is sent as X-Forwarded-For, as a proxy in front of
+	// the site would.
+	xff string
 }
 
 func (s *site) client() *client {
@@ -133,6 +147,9 @@ type resp struct {
 
 func (c *client) do(req *http.Request) resp {
 	c.s.t.Helper()
+	if c.xff != "" {
+		req.Header.Set("X-Forwarded-For", c.xff)
+	}
 	r, err := c.hc.Do(req)
 	if err != nil {
 		c.s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

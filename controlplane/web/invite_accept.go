@@ -24,7 +24,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "invite_accept", p)
 		return
 	}
-	hash, err := store.HashPassword(pw)
+	hash, err := s.hashPassword(pw)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -20,7 +21,8 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	email, _ := checkEmail(r.PostFormValue("email"))
 	pw := r.PostFormValue("password")
 	p := loginPage{Page: s.page("Log in", "manage", nil), Email: email, Next: localPath(r.PostFormValue("next"), "")}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	lims := s.passwordLimits(r, email)
+	if !s.limits.allow(s.now(), lims...) {
 		p.Error = "Too many attempts. Please wait a minute and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", p)
 		return
@@ -34,16 +36,14 @@ func (s *Server) saveLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		u = store.User{PasswordHash: dummyHash}
 	}
-	if !u.CheckPassword(pw) || u.ID == 0 {
+	if !s.passwordMatches(u, pw) || u.ID == 0 {
 		p.Error = "The email address or the password is wrong."
 		s.render(w, r, http.StatusUnauthorized, "login", p)
 		return
 	}
+	s.passedPassword(r, email, lims)
 	if u.EmailConfirmedAt.IsZero() {
-		if err := s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+		s.later("confirmation link", func(ctx context.Context) error { return s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL) })
 		p.Error = "Please confirm your address first: we have sent you a new link."
 		s.render(w, r, http.StatusForbidden, "login", p)
 		return

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +11,65 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
+// mailQueueSize bounds the mail work waiting to run. When it is full,
+// further work is dropped (and logged): the answer to the request is the
+// same either way, and a flood cannot grow memory.
+const mailQueueSize = 256
+
+// mailJobTimeout bounds one piece of mail work (lookups and delivery).
+const mailJobTimeout = time.Minute
+
+// later queues fn to run off the request path, so that a form's answer
+// and its timing do not depend on whether an address has an account or
+// how long the relay takes. One worker runs the queue, started when work
+// arrives and gone when it is empty.
+func (s *Server) later(what string, fn func(ctx context.Context) error) {
+	select {
+	case s.mailQ <- mailJob{what, fn}:
+	default:
+		s.log.Warn("web: mail queue full, work dropped", "what", what)
+		return
+	}
+	s.startMailWorker()
+}
+
+type mailJob struct {
+	what string
+	fn   func(ctx context.Context) error
+}
+
+func (s *Server) startMailWorker() {
+	if !s.mailing.CompareAndSwap(false, true) {
+		return
+	}
+	s.bgMu.Lock()
+	s.bg.Add(1)
+	s.bgMu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		for {
+			select {
+			case j := <-s.mailQ:
+				ctx, cancel := context.WithTimeout(context.Background(), mailJobTimeout)
+				if err := j.fn(ctx); err != nil {
+					s.log.Error("web: mail work failed", "what", j.what, "err", err)
+				}
+				cancel()
+				continue
+			default:
+			}
+			s.mailing.Store(false)
+			// Work queued after the check above but before the flag
+			// dropped found the worker still running: take it on.
+			if len(s.mailQ) == 0 || !s.mailing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
+}
+
 // sendToken creates a one-time token for u and mails the link holding it.
+// Run it through later.
 func (s *Server) sendToken(ctx context.Context, u store.User, purpose string, ttl time.Duration) error {
 	tok := rand.Text()
 	now := s.now()
@@ -31,4 +90,17 @@ func (s *Server) sendToken(ctx context.Context, u store.User, purpose string, tt
 		return fmt.Errorf("web: unknown token purpose %q", purpose)
 	}
 	return s.mailer.Send(ctx, m)
+}
+
+// mailResetLink mails a reset link when email has an account, and does
+// nothing otherwise. Run it through later.
+func (s *Server) mailResetLink(ctx context.Context, email string) error {
+	u, err := s.st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.sendToken(ctx, u, store.TokenReset, s.cfg.ResetTTL)
 }

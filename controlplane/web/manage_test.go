@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/mail/mailtest"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
@@ -138,7 +139,13 @@ func TestInviteAndRemoveUser(t *testing.T) {
 	s := newSite(t, nil)
 	c, u := s.signUp("owner@example.test")
 	c.post("/manage/account/invite", url.Values{"email": {"bad"}}).want(t, http.StatusUnprocessableEntity, `id="email-err"`)
-	c.post("/manage/account/invite", url.Values{"email": {"owner@example.test"}}).want(t, http.StatusUnprocessableEntity, "already has an account")
+	// An address with an account gets the same answer (and a note, no link).
+	c.post("/manage/account/invite", url.Values{"email": {"owner@example.test"}}).want(t, http.StatusSeeOther)
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if m, ok := s.smtp.WaitFor(wctx, func(m mailtest.Message) bool { return m.To[0] == "owner@example.test" }); !ok || strings.Contains(m.Body, "/invite/") {
+		t.Fatalf("note to an address with an account: %v\n%s", ok, m.Body)
+	}
 	if r := c.post("/manage/account/invite", url.Values{"email": {"friend@example.test"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("invite: %d", r.StatusCode)
 	}

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"net/http"
-
-	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
 // saveResetRequest mails a reset link when the address has an account. The
@@ -20,21 +18,13 @@ func (s *Server) saveResetRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "reset_request", p)
 		return
 	}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
 		return
 	}
-	u, err := s.st.UserByEmail(r.Context(), email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = nil
-	case err == nil:
-		err = s.sendToken(r.Context(), u, store.TokenReset, s.cfg.ResetTTL)
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	// Whether the address has an account is found out off the request
+	// path, so the answer and its timing are the same either way.
+	s.later("reset link", func(ctx context.Context) error { return s.mailResetLink(ctx, email) })
 	p.Title = "Check your email"
 	s.render(w, r, http.StatusOK, "reset_done", p)
 }

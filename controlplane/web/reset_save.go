@@ -16,12 +16,22 @@ func (s *Server) saveReset(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("token")
 	pw := r.PostFormValue("password")
 	p := resetPage{Page: s.page("Choose a new password", "manage", nil), Token: tok}
+	// The token is looked up before anything costly: a guessed token costs
+	// one indexed read, never a bcrypt.
+	if _, err := s.st.EmailTokenUser(r.Context(), store.HashToken(tok), store.TokenReset, s.now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.errorPage(w, r, http.StatusNotFound, expiredLink)
+		} else {
+			s.serverError(w, r, err)
+		}
+		return
+	}
 	if e := checkPassword(pw); e != "" {
 		p.Errors = fieldErrors{"password": e}
 		s.render(w, r, http.StatusUnprocessableEntity, "reset_form", p)
 		return
 	}
-	hash, err := store.HashPassword(pw)
+	hash, err := s.hashPassword(pw)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -41,7 +51,7 @@ func (s *Server) saveReset(w http.ResponseWriter, r *http.Request) {
 		return tx.DeleteUserSessions(ctx, uid)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "This link has expired or was used already. Please ask for a new one.")
+		s.errorPage(w, r, http.StatusNotFound, expiredLink)
 		return
 	}
 	if err != nil {
@@ -50,3 +60,5 @@ func (s *Server) saveReset(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/login?done=reset", http.StatusSeeOther)
 }
+
+const expiredLink = "This link has expired or was used already. Please ask for a new one."

@@ -60,6 +60,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /manage/claims/{id}/withdraw", s.auth(s.cancelClaim))
 	mux.HandleFunc("GET /manage/account", s.auth(s.showAccount))
 	mux.HandleFunc("POST /manage/account/invite", s.auth(s.inviteUser))
+	mux.HandleFunc("POST /manage/account/invitations/cancel", s.auth(s.cancelInvitation))
 	mux.HandleFunc("POST /manage/account/users/{id}/remove", s.auth(s.removeUser))
 	mux.HandleFunc("GET /manage/account/download", s.auth(s.downloadAccount))
 	mux.HandleFunc("POST /manage/account/delete", s.auth(s.deleteAccount))
@@ -93,12 +94,17 @@ func (s *Server) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "This form was sent from another site and was refused.")
 	}))
-	return withSecurityHeaders(cop.Handler(mux))
+	return s.withSecurityHeaders(cop.Handler(mux))
 }
 
-func withSecurityHeaders(h http.Handler) http.Handler {
+func (s *Server) withSecurityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w.Header())
+		if s.cfg.HSTS || r.TLS != nil {
+			// A year, as browsers' preload lists ask; subdomains are not
+			// ours to promise for.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.ServeHTTP(w, r)
 	})
 }

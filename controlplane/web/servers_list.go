@@ -50,6 +50,7 @@ var serverNotices = map[string]string{
 	"undelete":  "The deletion was cancelled.",
 	"invited":   "The invitation was sent.",
 	"removed":   "The user was removed.",
+	"revoked":   "The invitation was revoked.",
 	"requested": "Your request was sent to the pool's administrators.",
 }
 

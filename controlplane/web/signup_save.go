@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,11 +30,11 @@ func (s *Server) saveSignup(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "signup", p)
 		return
 	}
-	if !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		s.errorPage(w, r, http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
 		return
 	}
-	hash, err := store.HashPassword(pw)
+	hash, err := s.hashPassword(pw)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -51,12 +52,14 @@ func (s *Server) saveSignup(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		err = s.mailer.Send(ctx, mail.Message{To: []string{email}, Subject: "You already have a " + s.cfg.SiteName + " account",
-			Body: fmt.Sprintf("Hello,\n\nsomeone tried to sign up with this address, which already has an account.\nTo log in: %s/login\nForgot the password? %s/reset\n", s.cfg.BaseURL, s.cfg.BaseURL)})
+		site, base := s.cfg.SiteName, s.cfg.BaseURL
+		s.later("sign-up notice", func(ctx context.Context) error {
+			return s.mailer.Send(ctx, mail.Message{To: []string{email}, Subject: "You already have a " + site + " account",
+				Body: fmt.Sprintf("Hello,\n\nsomeone tried to sign up with this address, which already has an account.\nTo log in: %s/login\nForgot the password? %s/reset\n", base, base)})
+		})
 	case err == nil:
-		err = s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL)
-	}
-	if err != nil {
+		s.later("confirmation link", func(ctx context.Context) error { return s.sendToken(ctx, u, store.TokenConfirm, s.cfg.ConfirmTTL) })
+	default:
 		s.serverError(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,22 +11,17 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
 
-// inviteUser mails an invitation to join the account.
+// inviteUser records an invitation to join the account and mails it. The
+// answer does not tell whether the address has an account elsewhere: that
+// is looked up off the request path, and such an address is mailed a note
+// instead of a link.
 func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, u *store.User) {
 	if !s.parseForm(w, r) {
 		return
 	}
 	ctx := r.Context()
 	email, e := checkEmail(r.PostFormValue("email"))
-	if e == "" {
-		if _, err := s.st.UserByEmail(ctx, email); err == nil {
-			e = "This address already has an account."
-		} else if !errors.Is(err, store.ErrNotFound) {
-			s.serverError(w, r, err)
-			return
-		}
-	}
-	if e == "" && !s.limits.allow(s.now(), clientKey(r), emailKey(email)) {
+	if e == "" && !s.limits.allow(s.now(), s.mailLimits(r, email)...) {
 		e = "Too many invitations at once. Please wait a minute."
 	}
 	if e != "" {
@@ -44,12 +40,18 @@ func (s *Server) inviteUser(w http.ResponseWriter, r *http.Request, u *store.Use
 		s.serverError(w, r, err)
 		return
 	}
-	err := s.mailer.Send(ctx, mail.Message{To: []string{email}, Subject: "Invitation to a " + s.cfg.SiteName + " account",
-		Body: fmt.Sprintf("Hello,\n\n%s invites you to manage their NTP servers in the %s.\nTo accept, open this link and choose a password:\n\n%s/invite/%s\n\nThe invitation expires in %s.\n",
-			u.Email, s.cfg.SiteName, s.cfg.BaseURL, tok, s.cfg.InviteTTL)})
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+	inviter, site, base, ttl := u.Email, s.cfg.SiteName, s.cfg.BaseURL, s.cfg.InviteTTL
+	s.later("invitation", func(ctx context.Context) error {
+		m := mail.Message{To: []string{email}, Subject: "Invitation to a " + site + " account",
+			Body: fmt.Sprintf("Hello,\n\n%s invites you to manage their NTP servers in the %s.\nTo accept, open this link and choose a password:\n\n%s/invite/%s\n\nThe invitation expires in %s.\n",
+				inviter, site, base, tok, ttl)}
+		if _, err := s.st.UserByEmail(ctx, email); err == nil {
+			m.Body = fmt.Sprintf("Hello,\n\n%s invited you to manage their NTP servers in the %s, but this address\nalready has an account there, and an address belongs to one account.\nTo join theirs, delete your account first, or ask for an invitation to another address.\n",
+				inviter, site)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return s.mailer.Send(ctx, m)
+	})
 	http.Redirect(w, r, "/manage/account?done=invited", http.StatusSeeOther)
 }

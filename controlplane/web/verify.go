@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -16,17 +15,6 @@ import (
 // /verify/TOKEN from the server itself; the request's source address must
 // be the server's.
 
-// clientAddr is the address a request came from. It is the one place the
-// verification reads it, so that a trusted-proxy setting (the client's
-// address from X-Forwarded-For behind a reverse proxy) replaces only this.
-func clientAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().WithZone("").Unmap()
-}
-
 // verify answers the command the owner runs on the server (curl), in
 // plain text: the token's server or claim is verified when the request
 // comes from its address; from anywhere else nothing changes.
@@ -37,7 +25,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		fmt.Fprintln(w, msg)
 	}
-	from := clientAddr(r)
+	// The client's address: the TCP peer, or behind a trusted proxy the
+	// one X-Forwarded-For names (clientip.go).
+	from := s.clientAddr(r)
 	if !from.IsValid() {
 		text(http.StatusBadRequest, "The request's source address could not be read.")
 		return

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -71,10 +72,37 @@ type Config struct {
 	InviteTTL  time.Duration // invitations: 7 days
 	CountsTTL  time.Duration // home and zone page counts are at most this old: 30 s
 
-	// AuthRate and AuthBurst limit log-in, sign-up and reset attempts per
-	// client address and per email address: 10 a minute, burst 10.
+	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
+	// attempts per client (an IPv4 address or an IPv6 /64) and per email
+	// address mailed: 10 a minute, burst 10.
 	AuthRate  rate.Limit
 	AuthBurst int
+	// AccountClientRate and AccountClientBurst limit password guesses at
+	// one account from one client: 1 a minute, burst 5.
+	AccountClientRate  rate.Limit
+	AccountClientBurst int
+	// AccountRate and AccountBurst are an account's budget of password
+	// guesses from clients that never logged in to it: 6 a minute, burst
+	// 50. One client (limited by the rule above to less than this refill)
+	// cannot empty it; when many clients do, clients that logged in to the
+	// account in the last PassedTTL still get through, so the account's
+	// owner is not locked out.
+	AccountRate  rate.Limit
+	AccountBurst int
+	PassedTTL    time.Duration // 30 days
+	// ScoreDataRate and ScoreDataBurst limit score JSON and CSV requests
+	// for more than 100 rows, per client: one every 3 s, burst 20.
+	ScoreDataRate  rate.Limit
+	ScoreDataBurst int
+	// MaxLimitEntries bounds the limiter's buckets: 100,000 (~10 MB).
+	MaxLimitEntries int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (the rightmost hop not in these ranges). Empty: the TCP
+	// peer is the client and X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
+	// HSTS sends Strict-Transport-Security on every answer: set it when the
+	// site is served over TLS (directly or by a proxy).
+	HSTS bool
 
 	// Score decides which servers count as active (in the DNS), as the
 	// publisher does; zero means score.DefaultConfig().
@@ -111,6 +139,25 @@ func (c *Config) defaults() error {
 	if c.AuthBurst <= 0 {
 		c.AuthBurst = 10
 	}
+	if c.AccountClientRate <= 0 {
+		c.AccountClientRate = rate.Every(time.Minute)
+	}
+	if c.AccountClientBurst <= 0 {
+		c.AccountClientBurst = 5
+	}
+	if c.AccountRate <= 0 {
+		c.AccountRate = rate.Every(10 * time.Second)
+	}
+	if c.AccountBurst <= 0 {
+		c.AccountBurst = 50
+	}
+	def(&c.PassedTTL, 30*24*time.Hour)
+	if c.ScoreDataRate <= 0 {
+		c.ScoreDataRate = rate.Every(3 * time.Second)
+	}
+	if c.ScoreDataBurst <= 0 {
+		c.ScoreDataBurst = 20
+	}
 	if c.Score == (score.Config{}) {
 		c.Score = score.DefaultConfig()
 	}
@@ -143,8 +190,12 @@ type Server struct {
 	changed func()
 	now     func() time.Time
 
-	views      *views
-	limits     *limiter
+	views  *views
+	limits *limiter
+	passed *passedSet // (account, client) pairs that logged in
+	// bcrypts counts password hashes and comparisons: the costly work that
+	// only requests within the limits may cause.
+	bcrypts    atomic.Int64
 	counts     atomic.Pointer[counts]
 	countMu    sync.Mutex  // one first census build at a time
 	rebuilding atomic.Bool // a background census rebuild is running
@@ -152,6 +203,8 @@ type Server struct {
 	// bgMu orders bg.Add (page requests) against bg.Wait (Close): a
 	// WaitGroup must not get an Add while a Wait on a zero count is under way.
 	bgMu    sync.Mutex
+	mailQ   chan mailJob // see later
+	mailing atomic.Bool  // the mail worker runs
 	news    newsCache
 	handler http.Handler
 }
@@ -186,7 +239,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.views = v
-	s.limits = newLimiter(cfg.AuthRate, cfg.AuthBurst)
+	s.mailQ = make(chan mailJob, mailQueueSize)
+	s.limits = newLimiter(cfg.MaxLimitEntries)
+	s.passed = newPassedSet(max(cfg.MaxLimitEntries, defaultMaxBuckets)/4, cfg.PassedTTL)
 	s.handler = s.routes()
 	return s, nil
 }
