@@ -115,7 +115,7 @@ func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qn
 		if z == nil {
 			continue
 		}
-		s := z.setFor(f, name.num, p.cfg.AAAAAll)
+		s := ix.setFor(z, f, name.num, p.cfg.AAAAAll)
 		if s == nil || s.len() == 0 {
 			continue
 		}
