@@ -83,7 +83,7 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if ecs != nil {
 		setReplyECS(m, r, ecs, scope)
 	}
-	w.WriteMsg(m)
+	writeReply(w, r, m)
 	return dns.RcodeSuccess, nil
 }
 
