@@ -138,4 +138,3 @@ func (w packWriter) WriteMsg(m *dns.Msg) error {
 }
 
 func (w packWriter) Write(b []byte) (int, error) { return len(b), nil }
-
