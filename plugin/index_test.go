@@ -1,11 +1,16 @@
 package ntppool
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
 
 	"github.com/ntppool-ng/ntppool/internal/poolgen"
 	"github.com/ntppool-ng/ntppool/record"
@@ -331,5 +336,58 @@ func BenchmarkIndexUpdate(b *testing.B) {
 				ix, _ = ix.update([]serverChange{c}, nil, int64(i))
 			}
 		})
+	}
+}
+
+// TestQueriesDuringUpdates: queries read indexes while batches of changes
+// make and publish new ones (run with -race: no index is written after it
+// is published), and every answer is whole.
+func TestQueriesDuringUpdates(t *testing.T) {
+	servers := poolgen.Generate(poolgen.Options{N: 2000, Seed: 8})
+	state := map[netip.Addr]record.Server{}
+	var keys []netip.Addr
+	for _, s := range servers {
+		state[s.IP] = s
+		keys = append(keys, s.IP)
+	}
+	p := newStaticPool(t, testConfig(), servers, nil)
+	stop := make(chan struct{})
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				rec := dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: clientUK})
+				if _, err := p.ServeDNS(context.Background(), rec, ecsMsg("1.de.pool.ntp.test.", dns.TypeA, "")); err != nil {
+					done <- err
+					return
+				}
+				if rec.Msg == nil || len(rec.Msg.Answer) != 4 {
+					done <- fmt.Errorf("1.de: answer %v", rec.Msg)
+					return
+				}
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	next := 0
+	for round := range 200 {
+		var changes []serverChange
+		for range 1 + round%7 {
+			changes = append(changes, randomChange(rng, state, &keys, &next))
+		}
+		ix, touched := p.idx.Load().update(changes, nil, int64(round+100))
+		p.publish(ix, touched)
+	}
+	close(stop)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
