@@ -9,7 +9,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// writeReply sends m, the reply to r.
+// writeReply sends m, the reply to r, and reports whether it packed m
+// itself (then nothing refers to m any more).
 //
 // When w is CoreDNS's ScrubWriter itself, no plugin in front of this one
 // wrapped the writer (cache, dnssec, log, metrics, rewrite … all do, and
@@ -21,20 +22,22 @@ import (
 // question's), without their measuring pass and allocations. Anything else,
 // or a reply bigger than 512 bytes (which might need truncating), takes the
 // ordinary path.
-func writeReply(w dns.ResponseWriter, r, m *dns.Msg) error {
+func writeReply(w dns.ResponseWriter, r, m *dns.Msg) bool {
 	sw, ok := w.(*request.ScrubWriter)
 	if !ok {
-		return w.WriteMsg(m)
+		w.WriteMsg(m)
+		return false
 	}
 	bp := packBufs.Get().(*[]byte)
 	defer packBufs.Put(bp)
 	b, ok := packSimple((*bp)[:0], r, m)
 	if !ok {
-		return w.WriteMsg(m)
+		w.WriteMsg(m)
+		return false
 	}
 	*bp = b
-	_, err := sw.ResponseWriter.Write(b)
-	return err
+	sw.ResponseWriter.Write(b)
+	return true
 }
 
 // fastMax is the largest reply packed here: one that fits any UDP client.
