@@ -2,7 +2,9 @@
 # Compares the query rate of CoreDNS serving the pool with ntppool against
 # the same binary serving the same names with the file plugin (a static zone,
 # 4 records per name) and with the hosts plugin (one map lookup: the
-# framework's ceiling for a 4-record answer). dnsperf drives each server with
+# framework's ceiling for a 4-record answer), and against bench/ceiling: a
+# bare github.com/miekg/dns server returning a fixed 4-record answer, no
+# CoreDNS at all (the ceiling of any miekg/dns server). dnsperf drives each server with
 # the pool's query mix (apex, numbered, country, continent; A and AAAA), once
 # without and once with an EDNS Client Subnet option from the GeoIP test
 # database, so GeoIP really runs.
@@ -16,8 +18,9 @@
 #
 # Prints per run: rate (queries/s) and server CPU microseconds per query;
 # at the end the medians of the per-round CPU ratios (cpu_ratio_*), then
-# ratio_file_noecs, ratio_hosts_noecs, and last ratio_file and ratio_hosts
-# for the run with ECS (GeoIP included): the targets' figures.
+# ratio_file_noecs, ratio_hosts_noecs, ratio_ceiling_noecs, and last
+# ratio_file, ratio_hosts and ratio_ceiling for the run with ECS (GeoIP
+# included): the targets' figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +35,7 @@ command -v dnsperf >/dev/null || { echo "dns.sh: dnsperf missing (scripts/instal
 command -v dig >/dev/null || { echo "dns.sh: dig missing (scripts/install-test-deps)" >&2; exit 1; }
 
 . bench/lib.sh
+go build -o bin/ceiling ./bench/ceiling
 start_pool "$SERVERS"
 
 # The query mix and the names the static servers must hold.
@@ -80,8 +84,12 @@ tck=$(getconf CLK_TCK)
 run_one() { # kind ecs(0/1)
   local kind=$1 ecs=$2 port pid t0 t1 out qps done_q
   port=$(free_port)
-  corefile "$kind" "$port" >"$work/Corefile.$kind"
-  taskset -c "$SERVER_CPU" bin/coredns -conf "$work/Corefile.$kind" -quiet >"$work/coredns.$kind.log" 2>&1 &
+  if [ "$kind" = ceiling ]; then
+    taskset -c "$SERVER_CPU" bin/ceiling -listen "127.0.0.1:$port" >"$work/ceiling.log" 2>&1 &
+  else
+    corefile "$kind" "$port" >"$work/Corefile.$kind"
+    taskset -c "$SERVER_CPU" bin/coredns -conf "$work/Corefile.$kind" -quiet >"$work/coredns.$kind.log" 2>&1 &
+  fi
   pid=$!
   for _ in $(seq 200); do
     dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" de.pool.ntp.test A 2>/dev/null | grep -q . && break
@@ -101,33 +109,37 @@ run_one() { # kind ecs(0/1)
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 
-kinds=(ntppool file hosts)
+kinds=(ntppool file hosts ceiling)
+others=(file hosts ceiling)
 for ecs in 0 1; do
   label=$([ "$ecs" = 1 ] && echo "ecs" || echo "noecs")
-  : >"$work/ratios_file_$label"; : >"$work/ratios_hosts_$label"; : >"$work/cpu_file_$label"; : >"$work/cpu_hosts_$label"
+  for o in "${others[@]}"; do : >"$work/ratios_${o}_$label"; : >"$work/cpu_${o}_$label"; done
   for r in $(seq "$ROUNDS"); do
     declare -A rate=() cpu=()
-    for j in 0 1 2; do
-      kind=${kinds[$(((j + r) % 3))]}
+    for j in $(seq 0 $((${#kinds[@]} - 1))); do
+      kind=${kinds[$(((j + r) % ${#kinds[@]}))]}
       read -r q cpu < <(run_one "$kind" "$ecs")
       rate[$kind]=$q
       cpu[$kind]=$cpu
       echo "round $r $label $kind rate $q qps cpu_us_per_query $cpu"
     done
-    awk -v a="${rate[ntppool]}" -v b="${rate[file]}" 'BEGIN { printf "%.4f\n", a / b }' >>"$work/ratios_file_$label"
-    awk -v a="${rate[ntppool]}" -v b="${rate[hosts]}" 'BEGIN { printf "%.4f\n", a / b }' >>"$work/ratios_hosts_$label"
-    awk -v a="${cpu[ntppool]}" -v b="${cpu[file]}" 'BEGIN { printf "%.4f\n", b / a }' >>"$work/cpu_file_$label"
-    awk -v a="${cpu[ntppool]}" -v b="${cpu[hosts]}" 'BEGIN { printf "%.4f\n", b / a }' >>"$work/cpu_hosts_$label"
+    for o in "${others[@]}"; do
+      awk -v a="${rate[ntppool]}" -v b="${rate[$o]}" 'BEGIN { printf "%.4f\n", a / b }' >>"$work/ratios_${o}_$label"
+      awk -v a="${cpu[ntppool]}" -v b="${cpu[$o]}" 'BEGIN { printf "%.4f\n", b / a }' >>"$work/cpu_${o}_$label"
+    done
   done
 done
 
-# The same comparison by server CPU per query (file's / ntppool's), which a
-# busy machine disturbs less than the rate.
+# The same comparison by server CPU per query (the other's / ntppool's),
+# which a busy machine disturbs less than the rate.
 for label in noecs ecs; do
-  printf 'cpu_ratio_file_%s %.2f\n' "$label" "$(median <"$work/cpu_file_$label")"
-  printf 'cpu_ratio_hosts_%s %.2f\n' "$label" "$(median <"$work/cpu_hosts_$label")"
+  for o in "${others[@]}"; do
+    printf 'cpu_ratio_%s_%s %.2f\n' "$o" "$label" "$(median <"$work/cpu_${o}_$label")"
+  done
 done
-printf 'ratio_file_noecs %.2f\n' "$(median <"$work/ratios_file_noecs")"
-printf 'ratio_hosts_noecs %.2f\n' "$(median <"$work/ratios_hosts_noecs")"
-printf 'ratio_file %.2f\n' "$(median <"$work/ratios_file_ecs")"
-printf 'ratio_hosts %.2f\n' "$(median <"$work/ratios_hosts_ecs")"
+for o in "${others[@]}"; do
+  printf 'ratio_%s_noecs %.2f\n' "$o" "$(median <"$work/ratios_${o}_noecs")"
+done
+for o in "${others[@]}"; do
+  printf 'ratio_%s %.2f\n' "$o" "$(median <"$work/ratios_${o}_ecs")"
+done

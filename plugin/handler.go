@@ -60,8 +60,8 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		}
 	}
 
-	m := new(dns.Msg)
-	m.SetReply(r)
+	rp := newReply(w, r)
+	m := &rp.msg
 	m.Authoritative = true
 	ecs := requestECS(r)
 	var scope uint8
@@ -92,7 +92,7 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		if name.zone == nil {
 			loc = p.locate(ix, clientAddr(w), ecs)
 		}
-		m.Answer = p.addresses(ix, name, f, &loc, q.Name, metrics.WithServer(ctx))
+		m.Answer = p.addresses(ix, name, f, &loc, q.Name, metrics.WithServer(ctx), rp)
 		if len(m.Answer) > 0 {
 			// An empty answer means even the global set is empty: the
 			// same for every client.
@@ -112,12 +112,14 @@ func (p *NTPPool) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	if ecs != nil {
 		setReplyECS(m, r, ecs, scope)
 	}
-	w.WriteMsg(m)
+	if writeReply(w, r, m) {
+		rp.free()
+	}
 	return dns.RcodeSuccess, nil
 }
 
 // addresses draws the A or AAAA records of a pool name.
-func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qname, server string) []dns.RR {
+func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qname, server string, rp *reply) []dns.RR {
 	var chain [3]*zone
 	if name.zone != nil {
 		chain[0] = name.zone
@@ -144,7 +146,7 @@ func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qn
 		if z == nil {
 			continue
 		}
-		s := z.setFor(f, name.num, p.cfg.AAAAAll)
+		s := ix.setFor(z, f, name.num, p.cfg.AAAAAll)
 		if s == nil || s.len() == 0 {
 			continue
 		}
@@ -169,27 +171,7 @@ func (p *NTPPool) addresses(ix *index, name parsedName, f int, loc *location, qn
 		}
 	}
 	from.stats.inc(server, from.name(), level)
-	return p.records(&pk, f, qname)
-}
-
-// records turns the chosen servers into a fresh slice of fresh records. The
-// records share only the servers' read-only IP bytes with the index.
-func (p *NTPPool) records(pk *picked, f int, qname string) []dns.RR {
-	rrs := make([]dns.RR, pk.n)
-	if f == fam4 {
-		recs := make([]dns.A, pk.n)
-		for i, ip := range pk.ips[:pk.n] {
-			recs[i] = dns.A{Hdr: hdr(qname, dns.TypeA, p.cfg.TTL), A: ip}
-			rrs[i] = &recs[i]
-		}
-		return rrs
-	}
-	recs := make([]dns.AAAA, pk.n)
-	for i, ip := range pk.ips[:pk.n] {
-		recs[i] = dns.AAAA{Hdr: hdr(qname, dns.TypeAAAA, p.cfg.TTL), AAAA: ip}
-		rrs[i] = &recs[i]
-	}
-	return rrs
+	return rp.records(&pk, f, qname, p.cfg.TTL)
 }
 
 func hdr(name string, t uint16, ttl uint32) dns.RR_Header {

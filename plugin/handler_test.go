@@ -220,25 +220,25 @@ func TestTargeting(t *testing.T) {
 func TestNumberedSubsetsDisjoint(t *testing.T) {
 	ix := buildIndex(testServers(), nil, 1, 1)
 	de := ix.zones["de"]
-	seen := map[int32]int{}
+	seen := map[string]int{}
 	for i := range subsets {
-		s := de.sub[i][fam4]
+		s := subsetOf(ix, de, i, fam4)
 		if s.len() != 10/4 {
 			t.Errorf("subset %d has %d servers, want %d", i, s.len(), 10/4)
 		}
-		for _, id := range s.ids {
-			seen[id]++
+		for _, ip := range ipsOf(ix, s) {
+			seen[ip]++
 		}
 	}
-	for id, n := range seen {
+	for ip, n := range seen {
 		if n != 1 {
-			t.Errorf("server %v in %d subsets", ix.servers[id].addr, n)
+			t.Errorf("server %v in %d subsets", ip, n)
 		}
 	}
 	us := ix.zones["us"]
 	for i := range subsets {
-		if us.sub[i][fam4].len() != 5 {
-			t.Errorf("us subset %d has %d servers, want all 5", i, us.sub[i][fam4].len())
+		if subsetOf(ix, us, i, fam4).len() != 5 {
+			t.Errorf("us subset %d has %d servers, want all 5", i, subsetOf(ix, us, i, fam4).len())
 		}
 	}
 	// Another period reshuffles; the same period is identical.
@@ -248,8 +248,8 @@ func TestNumberedSubsetsDisjoint(t *testing.T) {
 	other := buildIndex(testServers(), nil, 1, 2)
 	same, differs := true, false
 	for i := range subsets {
-		same = same && slices.Equal(ipsOf(ix, de.sub[i][fam4]), ipsOf(again, again.zones["de"].sub[i][fam4]))
-		differs = differs || !slices.Equal(ipsOf(ix, de.sub[i][fam4]), ipsOf(other, other.zones["de"].sub[i][fam4]))
+		same = same && slices.Equal(ipsOf(ix, subsetOf(ix, de, i, fam4)), ipsOf(again, subsetOf(again, again.zones["de"], i, fam4)))
+		differs = differs || !slices.Equal(ipsOf(ix, subsetOf(ix, de, i, fam4)), ipsOf(other, subsetOf(other, other.zones["de"], i, fam4)))
 	}
 	if !same {
 		t.Error("same data and period gave different subsets")
@@ -259,13 +259,21 @@ func TestNumberedSubsetsDisjoint(t *testing.T) {
 	}
 }
 
-func ipsOf(ix *index, s set) []string {
+// ipsOf lists the addresses of s in rank order.
+func ipsOf(_ *index, s *set) []string {
 	var out []string
-	for _, id := range s.ids {
-		out = append(out, ix.servers[id].addr.String())
-	}
+	r := 0
+	s.root.each(func(e *entry) {
+		if r >= s.lo && r < s.hi {
+			out = append(out, ipOf(e, s.fam).String())
+		}
+		r++
+	})
 	return out
 }
+
+// subsetOf is the set of label n.z in ix.
+func subsetOf(ix *index, z *zone, n, f int) *set { return &ix.sets[z.num][f].sub[n] }
 
 // TestOptionsBothWays runs aaaa_all and fill off (the pool's behaviour) and on.
 func TestOptionsBothWays(t *testing.T) {

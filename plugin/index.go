@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/fnv"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
@@ -28,47 +27,6 @@ const subsets = 4
 // subsets; smaller zones give every numbered label all their servers.
 const minSplit = 8
 
-// server is one entry of an index.
-type server struct {
-	addr   netip.Addr
-	weight int64
-}
-
-// set is a group of servers of one family with precomputed cumulative
-// weights, so a weighted draw is one binary search. ids are ascending, which
-// lets a draw find already chosen servers by binary search too.
-type set struct {
-	ids []int32
-	cum []int64 // cum[i] = weight(ids[0]) + ... + weight(ids[i])
-	fam int
-	ips [][16]byte // ips[i] is the address of ids[i] (IPv4 in the first 4 bytes), kept here so an answer reads one array
-}
-
-// ip returns the address at position i as a read-only slice into the set.
-func (s *set) ip(i int, f int) net.IP {
-	if f == fam4 {
-		return s.ips[i][:4:4]
-	}
-	return s.ips[i][:]
-}
-
-func (s *set) len() int { return len(s.ids) }
-
-func (s *set) total() int64 {
-	if len(s.cum) == 0 {
-		return 0
-	}
-	return s.cum[len(s.cum)-1]
-}
-
-// weightAt is the weight of the server at position i.
-func (s *set) weightAt(i int) int64 {
-	if i == 0 {
-		return s.cum[0]
-	}
-	return s.cum[i] - s.cum[i-1]
-}
-
 // zoneKind says which tier of the pool a zone is.
 type zoneKind uint8
 
@@ -78,15 +36,15 @@ const (
 	kindCountry
 )
 
-// zone is one pool zone: the global set, a continent or a country.
+// zone is one pool zone: the global set, a continent or a country. It only
+// describes the zone and is shared by every index; an index holds the
+// zone's servers in sets[num].
 type zone struct {
 	label  string // "" for the global zone, else the zone label
 	kind   zoneKind
 	parent *zone // country -> continent -> global; nil for global
-	all    [2]set
-	sub    [subsets][2]set
+	num    int   // position in index.sets
 	stats  *zoneStats
-	sizes  [2]int // servers per family, counted while building
 }
 
 // name is the zone's label as metrics and the debug answer show it.
@@ -97,29 +55,122 @@ func (z *zone) name() string {
 	return z.label
 }
 
-// index is one immutable generation of the pool data. It is built aside and
-// swapped in whole; nothing modifies it after that, so queries read it
-// without a lock.
-type index struct {
-	servers []server
+// zoneTable is the fixed list of pool zones.
+type zoneTable struct {
 	global  *zone
-	zones   map[string]*zone // every country ("gb" too) and continent label
-	vendors map[string]record.Vendor
-	rev     int64  // etcd revision the data is consistent at
-	period  int64  // subset period number the subsets were shuffled for
-	serial  uint32 // SOA serial: changes when data or subsets change
-	built   time.Time
+	byLabel map[string]*zone // every country ("gb" too) and continent label
+	all     []*zone          // by num, the global zone first
 }
 
-// zoneList returns every country and continent zone once ("gb" is "uk").
-func (ix *index) zoneList() []*zone {
-	out := make([]*zone, 0, len(ix.zones))
-	for label, z := range ix.zones {
-		if label != "gb" {
-			out = append(out, z)
+var poolZones = sync.OnceValue(func() *zoneTable {
+	t := &zoneTable{byLabel: make(map[string]*zone, 260)}
+	add := func(label string, kind zoneKind, parent *zone) *zone {
+		z := &zone{label: label, kind: kind, parent: parent, num: len(t.all)}
+		z.stats = statsFor(z.name())
+		t.all = append(t.all, z)
+		if label != "" {
+			t.byLabel[label] = z
 		}
+		return z
+	}
+	t.global = add("", kindGlobal, nil)
+	for _, cont := range record.Continents {
+		add(cont, kindContinent, t.global)
+	}
+	for _, cc := range record.Countries() {
+		add(cc, kindCountry, t.byLabel[record.Continent(cc)])
+	}
+	t.byLabel["gb"] = t.byLabel["uk"]
+	return t
+})
+
+// zonesOf returns the zones a server is in: global, then its country and
+// continent when known.
+func (t *zoneTable) zonesOf(country string) [3]*zone {
+	out := [3]*zone{t.global}
+	if country == "" {
+		return out
+	}
+	if z := t.byLabel[record.CountryZone(country)]; z != nil {
+		out[1], out[2] = z, z.parent
 	}
 	return out
+}
+
+// set is the servers one label answers from, for one family: the ranks
+// lo..hi-1 of a zone's tree, whose weights start at base and add up to sum.
+type set struct {
+	root   *node
+	seed   uint64 // the tree's rank key seed, to find servers chosen elsewhere
+	fam    int
+	lo, hi int
+	base   int64
+	sum    int64
+}
+
+func (s *set) len() int { return s.hi - s.lo }
+
+func (s *set) total() int64 { return s.sum }
+
+// ip returns the address of e as a read-only slice into the index.
+func ipOf(e *entry, f int) net.IP {
+	if f == fam4 {
+		return e.ip[:4:4]
+	}
+	return e.ip[:]
+}
+
+// famSets is one family of one zone: every server, and the numbered subsets.
+type famSets struct {
+	all set
+	sub [subsets]set
+}
+
+// newFamSets deals the numbered subsets of tree root as the pool does: with
+// n < 8 servers every numbered label has all of them; otherwise label i gets
+// the servers of ranks i*floor(n/4) up to (i+1)*floor(n/4) in rank key order
+// (the n mod 4 of the highest ranks are only on the unnumbered label).
+//
+// Rank keys are a hash of the zone, family, period and address, so the deal
+// depends only on the data and the period; and one server coming or going
+// shifts the ranks above it by one, which moves only the servers at the
+// four subset boundaries (and, when floor(n/4) changes, a few more).
+func newFamSets(root *node, seed uint64, f int) famSets {
+	n := root.count()
+	fs := famSets{all: set{root: root, seed: seed, fam: f, hi: n, sum: root.total()}}
+	if n < minSplit {
+		for i := range subsets {
+			fs.sub[i] = fs.all
+		}
+		return fs
+	}
+	per := n / subsets
+	lo, base := 0, int64(0)
+	for i := range subsets {
+		hi := lo + per
+		end := root.weightBefore(hi)
+		fs.sub[i] = set{root: root, seed: seed, fam: f, lo: lo, hi: hi, base: base, sum: end - base}
+		lo, base = hi, end
+	}
+	return fs
+}
+
+// zoneSets is both families of one zone.
+type zoneSets [2]famSets
+
+// index is one immutable generation of the pool data. It is made aside and
+// swapped in whole; nothing modifies it after that, so queries read it
+// without a lock. A change makes a new index that shares every zone it does
+// not touch with the old one.
+type index struct {
+	zones   map[string]*zone // every country ("gb" too) and continent label
+	global  *zone
+	sets    []*zoneSets // by zone num
+	vendors map[string]record.Vendor
+	rev     int64  // etcd revision the data is consistent at
+	period  int64  // subset period number the rank keys are seeded with
+	serial  uint32 // SOA serial: changes when data or subsets change
+	built   time.Time
 }
 
 // periodNumber is the number of the subset period that contains t.
@@ -130,219 +181,213 @@ func periodNumber(t time.Time, period time.Duration) int64 {
 	return t.UnixNano() / int64(period)
 }
 
-// buildIndex builds an index from decoded records. servers may be in any
-// order and is not modified; the result depends only on the set of servers,
-// the vendors, rev and period, so every DNS server that reads the same etcd
-// data builds the same subsets.
-func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period int64) *index {
-	keys := sortedKeys(servers)
-	ix := &index{
-		servers: make([]server, len(keys)),
-		zones:   make(map[string]*zone, 260),
-		vendors: make(map[string]record.Vendor, len(vendors)),
-		rev:     rev,
-		period:  period,
-		// rev and period only grow, so their sum changes whenever either does.
-		serial: uint32(rev + period),
-		built:  time.Now(),
-	}
-	ix.global = &zone{kind: kindGlobal}
-	for _, cont := range record.Continents {
-		ix.zones[cont] = &zone{label: cont, kind: kindContinent, parent: ix.global}
-	}
-	for _, cc := range record.Countries() {
-		ix.zones[cc] = &zone{label: cc, kind: kindCountry, parent: ix.zones[record.Continent(cc)]}
-	}
-	ix.zones["gb"] = ix.zones["uk"]
-	for _, v := range vendors {
-		ix.vendors[v.Name] = v
-	}
-
-	// Group ids per zone and family, ascending: count first so every group
-	// is allocated once at its size.
-	zonesOf := func(s *record.Server) [3]*zone {
-		out := [3]*zone{ix.global}
-		if z := ix.zones[record.CountryZone(s.Country)]; s.Country != "" && z != nil {
-			out[1], out[2] = z, z.parent
-		}
-		return out
-	}
-	fams := make([]uint8, len(keys))
-	for i, k := range keys {
-		s := &servers[k.i]
-		ip := s.IP.Unmap()
-		f := fam4
-		if ip.Is6() {
-			f = fam6
-		}
-		fams[i] = uint8(f)
-		ix.servers[i] = server{addr: ip, weight: s.Weight}
-		for _, z := range zonesOf(s) {
-			if z != nil {
-				z.sizes[f]++
-			}
-		}
-	}
-	touched := make([]*zone, 0, 64)
-	for _, z := range append(ix.zoneList(), ix.global) {
-		if z.sizes[0]+z.sizes[1] > 0 {
-			z.all[0].ids = make([]int32, 0, z.sizes[0])
-			z.all[1].ids = make([]int32, 0, z.sizes[1])
-			touched = append(touched, z)
-		}
-	}
-	for i, k := range keys {
-		f := fams[i]
-		for _, z := range zonesOf(&servers[k.i]) {
-			if z != nil {
-				z.all[f].ids = append(z.all[f].ids, int32(i))
-			}
-		}
-	}
-	// Zones are independent from here on: build them on every CPU, the
-	// biggest (global, continents) first so they do not finish last.
-	slices.SortFunc(touched, func(a, b *zone) int { return cmp.Compare(b.sizes[0]+b.sizes[1], a.sizes[0]+a.sizes[1]) })
-	work := make(chan *zone, len(touched))
-	for _, z := range touched {
-		work <- z
-	}
-	close(work)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(touched)) {
-		wg.Go(func() {
-			for z := range work {
-				for f := range 2 {
-					z.all[f] = ix.newSet(z.all[f].ids, f)
-					z.splitSubsets(ix, f, period)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	ix.global.stats = statsFor(ix.global.name())
-	for _, z := range ix.zones {
-		z.stats = statsFor(z.name())
-	}
-	// Zones without servers still answer: their sets stay empty.
-	return ix
-}
-
-// sortKey orders servers by address without touching the records (whose
-// strings would make every swap pay write barriers).
-type sortKey struct {
-	hi, lo uint64
-	i      int32
-}
-
-// sortedKeys returns servers' positions ordered by address, duplicates
-// dropped.
-func sortedKeys(servers []record.Server) []sortKey {
-	keys := make([]sortKey, len(servers))
-	for i, s := range servers {
-		b := s.IP.Unmap().As16()
-		keys[i] = sortKey{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), i: int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
-		if a.hi != b.hi {
-			return cmp.Compare(a.hi, b.hi)
-		}
-		return cmp.Compare(a.lo, b.lo)
-	})
-	return slices.CompactFunc(keys, func(a, b sortKey) bool { return a.hi == b.hi && a.lo == b.lo })
-}
-
-// newSet computes the cumulative weights of ids (ascending, family f).
-func (ix *index) newSet(ids []int32, f int) set {
-	if len(ids) == 0 {
-		return set{}
-	}
-	cum := make([]int64, len(ids))
-	ips := make([][16]byte, len(ids))
-	var sum int64
-	for i, id := range ids {
-		sum += ix.servers[id].weight
-		cum[i] = sum
-		a := ix.servers[id].addr
-		if f == fam4 {
-			b := a.As4()
-			copy(ips[i][:4], b[:])
-		} else {
-			ips[i] = a.As16()
-		}
-	}
-	return set{ids: ids, cum: cum, ips: ips, fam: f}
-}
-
-// splitSubsets fills z.sub[*][f] as the pool does: with n < 8 servers every
-// numbered label has all of them; otherwise a shuffle seeded by the zone
-// label, the family and the period number deals floor(n/4) disjoint servers
-// to each label (the n mod 4 left over are only on the unnumbered label).
-func (z *zone) splitSubsets(ix *index, f int, period int64) {
-	all := z.all[f]
-	n := all.len()
-	if n < minSplit {
-		for i := range subsets {
-			z.sub[i][f] = all
-		}
-		return
-	}
-	// Shuffle positions, deal them out, then collect each subset in id
-	// order, which keeps it sorted without a sort.
-	pos := make([]int32, n)
-	for i := range pos {
-		pos[i] = int32(i)
-	}
-	rng := rand.New(rand.NewPCG(subsetSeed(z.label, f, period)))
-	rng.Shuffle(n, func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
-	per := n / subsets
-	slot := make([]int8, n)
-	for i := range slot {
-		slot[i] = -1
-	}
-	for k := range subsets * per {
-		slot[pos[k]] = int8(k / per)
-	}
-	var parts [subsets][]int32
-	for i := range parts {
-		parts[i] = make([]int32, 0, per)
-	}
-	for i, id := range all.ids {
-		if sl := slot[i]; sl >= 0 {
-			parts[sl] = append(parts[sl], id)
-		}
-	}
-	for i := range subsets {
-		z.sub[i][f] = ix.newSet(parts[i], f)
-	}
-}
-
-// subsetSeed derives the shuffle seed from what every DNS server agrees on.
-func subsetSeed(label string, f int, period int64) (uint64, uint64) {
+// rankSeed derives a zone's rank key seed from what every DNS server agrees
+// on: the zone label, the family and the period number.
+func rankSeed(label string, f int, period int64) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(label))
 	var b [9]byte
 	b[0] = byte(f)
 	binary.BigEndian.PutUint64(b[1:], uint64(period))
 	h.Write(b[:])
-	s := h.Sum64()
-	return s, s ^ 0x9e3779b97f4a7c15
+	return h.Sum64()
+}
+
+// rankKey places a server in a zone's order: a keyed hash of its address.
+func rankKey(seed uint64, ip *[16]byte) uint64 {
+	hi := binary.BigEndian.Uint64(ip[:8])
+	lo := binary.BigEndian.Uint64(ip[8:])
+	return mix64(mix64(seed^hi) ^ lo)
+}
+
+// mix64 is the splitmix64 finaliser: every input bit flips about half of
+// the output bits.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// addrBytes returns a server address in the index's form and its family.
+func addrBytes(a netip.Addr) ([16]byte, int) {
+	a = a.Unmap()
+	if a.Is4() {
+		var b [16]byte
+		v := a.As4()
+		copy(b[:4], v[:])
+		return b, fam4
+	}
+	return a.As16(), fam6
+}
+
+// buildIndex builds an index from decoded records. servers may be in any
+// order and is not modified; the result depends only on the set of servers,
+// the vendors, rev and period, so every DNS server that reads the same etcd
+// data builds the same subsets.
+func buildIndex(servers []record.Server, vendors []record.Vendor, rev, period int64) *index {
+	zt := poolZones()
+	ix := newIndex(zt, rev, period)
+	for _, v := range vendors {
+		ix.vendors[v.Name] = v
+	}
+	seeds := make([][2]uint64, len(zt.all))
+	for _, z := range zt.all {
+		seeds[z.num] = [2]uint64{rankSeed(z.label, fam4, period), rankSeed(z.label, fam6, period)}
+	}
+	// Entries per zone and family, counted first so each list is allocated
+	// once at its size.
+	sizes := make([][2]int, len(zt.all))
+	for i := range servers {
+		_, f := addrBytes(servers[i].IP)
+		for _, z := range zt.zonesOf(servers[i].Country) {
+			if z != nil {
+				sizes[z.num][f]++
+			}
+		}
+	}
+	lists := make([][2][]entry, len(zt.all))
+	for num, n := range sizes {
+		for f := range 2 {
+			if n[f] > 0 {
+				lists[num][f] = make([]entry, 0, n[f])
+			}
+		}
+	}
+	for i := range servers {
+		s := &servers[i]
+		ip, f := addrBytes(s.IP)
+		for _, z := range zt.zonesOf(s.Country) {
+			if z != nil {
+				lists[z.num][f] = append(lists[z.num][f], entry{key: rankKey(seeds[z.num][f], &ip), ip: ip, w: s.Weight})
+			}
+		}
+	}
+	// Zones are independent from here on: build them on every CPU, the
+	// biggest (global, continents) first so they do not finish last.
+	order := slices.Clone(zt.all)
+	slices.SortFunc(order, func(a, b *zone) int {
+		return cmp.Compare(sizes[b.num][0]+sizes[b.num][1], sizes[a.num][0]+sizes[a.num][1])
+	})
+	work := make(chan *zone, len(order))
+	for _, z := range order {
+		work <- z
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
+		wg.Go(func() {
+			for z := range work {
+				zs := new(zoneSets)
+				for f := range 2 {
+					ents := lists[z.num][f]
+					slices.SortFunc(ents, func(a, b entry) int { return cmpEntry(&a, &b) })
+					// The same address twice is one server.
+					ents = slices.CompactFunc(ents, func(a, b entry) bool { return a.key == b.key && a.ip == b.ip })
+					zs[f] = newFamSets(buildTree(ents), seeds[z.num][f], f)
+				}
+				ix.sets[z.num] = zs
+			}
+		})
+	}
+	wg.Wait()
+	return ix
+}
+
+func newIndex(zt *zoneTable, rev, period int64) *index {
+	return &index{
+		zones:   zt.byLabel,
+		global:  zt.global,
+		sets:    make([]*zoneSets, len(zt.all)),
+		vendors: map[string]record.Vendor{},
+		rev:     rev,
+		period:  period,
+		// rev and period only grow, so their sum changes whenever either does.
+		serial: uint32(rev + period),
+		built:  time.Now(),
+	}
+}
+
+// serverChange is one server record before and after a change; nil when
+// absent (an addition has no old, a deletion no new).
+type serverChange struct {
+	old, new *record.Server
+}
+
+// update returns a new index with changes applied in order, vendors
+// replacing the vendor list when not nil, at revision rev; and the zones
+// it touched. Only the zones a changed server is or was in are copied, and
+// in them only the tree paths to the changed servers: the cost follows the
+// number of changes, not the size of the pool. ix itself is not modified.
+func (ix *index) update(changes []serverChange, vendors map[string]record.Vendor, rev int64) (*index, []*zone) {
+	zt := poolZones()
+	nix := *ix
+	nix.sets = slices.Clone(ix.sets)
+	nix.rev = rev
+	nix.serial = uint32(rev + ix.period)
+	nix.built = time.Now()
+	if vendors != nil {
+		nix.vendors = vendors
+	}
+	gen := newGen()
+	var touched []*zone
+	fresh := make([]bool, len(nix.sets))
+	roots := func(z *zone) *zoneSets {
+		if !fresh[z.num] {
+			cp := *ix.sets[z.num]
+			nix.sets[z.num] = &cp
+			fresh[z.num] = true
+			touched = append(touched, z)
+		}
+		return nix.sets[z.num]
+	}
+	for _, c := range changes {
+		if c.old != nil {
+			ip, f := addrBytes(c.old.IP)
+			for _, z := range zt.zonesOf(c.old.Country) {
+				if z != nil {
+					fs := &roots(z)[f]
+					fs.all.root = treeDelete(fs.all.root, entry{key: rankKey(fs.all.seed, &ip), ip: ip}, gen)
+				}
+			}
+		}
+		if c.new != nil {
+			ip, f := addrBytes(c.new.IP)
+			for _, z := range zt.zonesOf(c.new.Country) {
+				if z != nil {
+					fs := &roots(z)[f]
+					fs.all.root = treePut(fs.all.root, entry{key: rankKey(fs.all.seed, &ip), ip: ip, w: c.new.Weight}, gen)
+				}
+			}
+		}
+	}
+	for _, z := range touched {
+		zs := nix.sets[z.num]
+		for f := range 2 {
+			zs[f] = newFamSets(zs[f].all.root, zs[f].all.seed, f)
+		}
+	}
+	return &nix, touched
 }
 
 // setFor returns the set a label of zone z answers for family f: n is the
 // subset number or -1 for the unnumbered label. Without aaaaAll only the
 // "2" labels carry AAAA records, and those carry every IPv6 server of the zone.
-func (z *zone) setFor(f, n int, aaaaAll bool) *set {
+func (ix *index) setFor(z *zone, f, n int, aaaaAll bool) *set {
+	fs := &ix.sets[z.num][f]
 	if f == fam6 && !aaaaAll {
 		if n != 2 {
 			return nil
 		}
-		return &z.all[fam6]
+		return &fs.all
 	}
 	if n < 0 {
-		return &z.all[f]
+		return &fs.all
 	}
-	return &z.sub[n][f]
+	return &fs.sub[n]
 }
 
 // count returns the number of servers of zone z per family.
-func (z *zone) count(f int) int { return z.all[f].len() }
+func (ix *index) count(z *zone, f int) int { return ix.sets[z.num][f].all.len() }

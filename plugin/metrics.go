@@ -114,21 +114,20 @@ func (st *zoneStats) inc(server, zoneName, level string) {
 	st.mu.Unlock()
 }
 
-// publishServerCounts sets the servers gauge from ix.
-func publishServerCounts(ix *index) {
-	serversGauge.Reset()
-	set := func(z *zone) {
-		if n := z.count(fam4); n > 0 {
-			serversGauge.WithLabelValues(z.name(), "ipv4").Set(float64(n))
-		}
-		if n := z.count(fam6); n > 0 {
-			serversGauge.WithLabelValues(z.name(), "ipv6").Set(float64(n))
-		}
+// publishServerCounts sets the servers gauge of zones (every zone when nil)
+// from ix.
+func publishServerCounts(ix *index, zones []*zone) {
+	if zones == nil {
+		serversGauge.Reset()
+		zones = poolZones().all
 	}
-	set(ix.global)
-	for label, z := range ix.zones {
-		if label != "gb" {
-			set(z)
+	for _, z := range zones {
+		for f, family := range [2]string{"ipv4", "ipv6"} {
+			if n := ix.count(z, f); n > 0 {
+				serversGauge.WithLabelValues(z.name(), family).Set(float64(n))
+			} else {
+				serversGauge.DeleteLabelValues(z.name(), family)
+			}
 		}
 	}
 }

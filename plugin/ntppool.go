@@ -5,8 +5,9 @@
 // MaxMind GeoIP2 database).
 //
 // The data path: one paged Get pinned at a revision, then a Watch from the
-// next revision; every batch of changes rebuilds an immutable index that is
-// swapped in with an atomic pointer, so the query path takes no lock.
+// next revision; every batch of changes makes a new immutable index (sharing
+// all it did not change with the old one) that is swapped in with an atomic
+// pointer, so the query path takes no lock.
 package ntppool
 
 import (
@@ -66,10 +67,14 @@ func New(cfg Config) (*NTPPool, error) {
 func (p *NTPPool) Name() string { return pluginName }
 
 // setIndex swaps ix in; queries that already loaded the old one finish on it.
-func (p *NTPPool) setIndex(ix *index) {
+func (p *NTPPool) setIndex(ix *index) { p.publish(ix, nil) }
+
+// publish swaps ix in, whose zones other than touched are those of the
+// index it replaces (touched nil: every zone may differ).
+func (p *NTPPool) publish(ix *index, touched []*zone) {
 	p.idx.Store(ix)
 	markUpdated(ix.built)
-	publishServerCounts(ix)
+	publishServerCounts(ix, touched)
 	p.loadOnce.Do(func() { close(p.loaded) })
 }
 

@@ -24,100 +24,65 @@ const maxAnswer = 16
 // picked holds the servers chosen for one answer, in the order drawn, and
 // their addresses.
 type picked struct {
-	ids [maxAnswer]int32
-	ips [maxAnswer]net.IP
-	n   int
+	ents [maxAnswer]*entry
+	ips  [maxAnswer]net.IP
+	n    int
 }
 
-func (p *picked) has(id int32) bool {
-	for _, x := range p.ids[:p.n] {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
+// span is a server's weight interval in a set, relative to the set's start.
+type span struct{ start, w int64 }
 
 // draw adds servers of s to p until p holds k or s has no unchosen server
 // left. It is weighted random sampling without replacement: servers already
 // in p (drawn from this or an earlier set) are cut out of the cumulative
-// weight line, so every draw is one random number and one binary search,
+// weight line, so every draw is one random number and one tree descent,
 // with no rejection and no copy of the set.
 func (s *set) draw(rng randSource, k int, p *picked) {
 	if s == nil || s.len() == 0 || p.n >= k {
 		return
 	}
-	// Positions in s of servers already chosen, ascending, and their weight.
-	var excl [maxAnswer]int
+	// Weight intervals of servers already chosen, ascending.
+	var excl [maxAnswer]span
 	ne := 0
 	var exclW int64
-	for _, id := range p.ids[:p.n] {
-		if pos, ok := s.find(id); ok {
-			excl[ne] = pos
+	for _, e := range p.ents[:p.n] {
+		q := entry{key: rankKey(s.seed, &e.ip), ip: e.ip}
+		if rank, start, w, ok := s.root.find(&q); ok && rank >= s.lo && rank < s.hi {
+			excl[ne] = span{start - s.base, w}
 			ne++
-			exclW += s.weightAt(pos)
+			exclW += w
 		}
 	}
-	sortInts(excl[:ne])
+	sortSpans(excl[:ne])
 	left := s.len() - ne
-	total := s.total() - exclW
+	total := s.sum - exclW
 	for p.n < k && left > 0 && total > 0 {
 		u := rng.Int64N(total)
 		// Map u from the shortened line back onto the full one by stepping
 		// over every excluded interval that starts at or before it.
-		for _, pos := range excl[:ne] {
-			start := s.cum[pos] - s.weightAt(pos)
-			if start > u {
+		for _, x := range excl[:ne] {
+			if x.start > u {
 				break
 			}
-			u += s.weightAt(pos)
+			u += x.w
 		}
-		pos := s.locate(u)
-		p.ids[p.n] = s.ids[pos]
-		p.ips[p.n] = s.ip(pos, s.fam)
+		e, start := s.root.locate(s.base + u)
+		p.ents[p.n] = e
+		p.ips[p.n] = ipOf(e, s.fam)
 		p.n++
-		w := s.weightAt(pos)
-		total -= w
+		total -= e.w
 		left--
-		excl[ne] = pos
+		excl[ne] = span{start - s.base, e.w}
 		ne++
-		sortInts(excl[:ne])
+		sortSpans(excl[:ne])
 	}
 }
 
-// locate returns the position of the first cumulative weight above u.
-func (s *set) locate(u int64) int {
-	lo, hi := 0, len(s.cum)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.cum[m] > u {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return lo
-}
-
-// find returns the position of server id in s.
-func (s *set) find(id int32) (int, bool) {
-	lo, hi := 0, len(s.ids)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.ids[m] >= id {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return lo, lo < len(s.ids) && s.ids[lo] == id
-}
-
-// sortInts is an insertion sort: the slices here hold at most maxAnswer
+// sortSpans is an insertion sort: the slices here hold at most maxAnswer
 // elements and are nearly sorted.
-func sortInts(a []int) {
+func sortSpans(a []span) {
 	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+		for j := i; j > 0 && a[j].start < a[j-1].start; j-- {
 			a[j], a[j-1] = a[j-1], a[j]
 		}
 	}

@@ -3,6 +3,7 @@ package ntppool
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -17,6 +18,9 @@ func weightedIndex() *index {
 	}
 	return buildIndex(servers, nil, 1, 1)
 }
+
+// serverNum is i-1 for the test server 192.0.2.i.
+func serverNum(e *entry) int { return int(e.ip[3]) - 1 }
 
 // chiSquare returns the statistic of observed counts against expected
 // weights (scaled to the same total).
@@ -42,13 +46,13 @@ const chi2Crit9 = 27.88
 // its weight.
 func TestDrawFollowsWeights(t *testing.T) {
 	ix := weightedIndex()
-	s := &ix.zones["de"].all[fam4]
+	s := ix.setFor(ix.zones["de"], fam4, -1, false)
 	rng := rand.New(rand.NewPCG(3, 4))
 	counts := make([]int, 10)
 	for range 200000 {
 		var pk picked
 		s.draw(rng, 1, &pk)
-		counts[pk.ids[0]]++
+		counts[serverNum(pk.ents[0])]++
 	}
 	weights := make([]float64, 10)
 	for i := range weights {
@@ -63,18 +67,19 @@ func TestDrawFollowsWeights(t *testing.T) {
 // repeats it and splits the rest in proportion to their weights.
 func TestDrawExcludesChosen(t *testing.T) {
 	ix := weightedIndex()
-	s := &ix.zones["de"].all[fam4]
+	s := ix.setFor(ix.zones["de"], fam4, -1, false)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const chosen = 6 // weight 7000
+	ip, _ := addrBytes(netip.MustParseAddr("192.0.2.7"))
 	counts := make([]int, 10)
 	for range 200000 {
 		pk := picked{n: 1}
-		pk.ids[0] = chosen
+		pk.ents[0] = &entry{ip: ip}
 		s.draw(rng, 2, &pk)
-		if pk.n != 2 || pk.ids[1] == chosen {
-			t.Fatalf("draw gave %v", pk.ids[:pk.n])
+		if pk.n != 2 || serverNum(pk.ents[1]) == chosen {
+			t.Fatalf("draw gave %v", pk.ips[:pk.n])
 		}
-		counts[pk.ids[1]]++
+		counts[serverNum(pk.ents[1])]++
 	}
 	weights := make([]float64, 10)
 	for i := range weights {
@@ -93,14 +98,17 @@ func TestDrawExcludesChosen(t *testing.T) {
 func TestDrawWithoutReplacement(t *testing.T) {
 	servers := []record.Server{srv("192.0.2.1", record.MaxWeight, "de"), srv("192.0.2.2", 1, "de"), srv("192.0.2.3", 1, "de")}
 	ix := buildIndex(servers, nil, 1, 1)
-	s := &ix.zones["de"].all[fam4]
+	s := ix.setFor(ix.zones["de"], fam4, -1, false)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 1000 {
 		var pk picked
 		s.draw(rng, 4, &pk)
-		got := slices.Clone(pk.ids[:pk.n])
+		var got []int
+		for _, e := range pk.ents[:pk.n] {
+			got = append(got, serverNum(e))
+		}
 		slices.Sort(got)
-		if !slices.Equal(got, []int32{0, 1, 2}) {
+		if !slices.Equal(got, []int{0, 1, 2}) {
 			t.Fatalf("draw gave %v, want all three once", got)
 		}
 	}
@@ -111,7 +119,7 @@ func TestDrawWithoutReplacement(t *testing.T) {
 func TestAnswersDoNotShareSlices(t *testing.T) {
 	p := newStaticPool(t, testConfig(), testServers(), nil)
 	ix := p.idx.Load()
-	before := slices.Clone(ix.zones["de"].all[fam4].ids)
+	before := ipsOf(ix, ix.setFor(ix.zones["de"], fam4, -1, false))
 	m1 := serve(t, p, ecsMsg("de.pool.ntp.test.", 1, ""), clientUK).Msg
 	m2 := serve(t, p, ecsMsg("de.pool.ntp.test.", 1, ""), clientUK).Msg
 	m1.Answer[0].Header().Ttl = 1
@@ -119,7 +127,7 @@ func TestAnswersDoNotShareSlices(t *testing.T) {
 	if m2.Answer[0] == nil || m2.Answer[0].Header().Ttl != 150 {
 		t.Error("changing one reply changed another")
 	}
-	if !slices.Equal(before, ix.zones["de"].all[fam4].ids) {
+	if !slices.Equal(before, ipsOf(ix, ix.setFor(ix.zones["de"], fam4, -1, false))) {
 		t.Error("answering modified the index")
 	}
 }

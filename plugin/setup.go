@@ -62,7 +62,8 @@ type Config struct {
 
 	// StartupTimeout bounds how long startup waits for the first index.
 	StartupTimeout time.Duration
-	// Debounce is how long a rebuild waits for more watch events.
+	// Debounce is the least time between two published indexes: changes
+	// arriving sooner after the last one are batched into the next.
 	Debounce time.Duration
 	// HealthInterval is how often etcd is probed while the watch is quiet.
 	HealthInterval time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -20,7 +21,6 @@ const (
 	probeTimeout = 2 * time.Second
 	minBackoff   = 100 * time.Millisecond
 	maxBackoff   = 5 * time.Second
-	maxDebounce  = 50 * time.Millisecond // a steady stream still rebuilds this often
 )
 
 var (
@@ -28,12 +28,16 @@ var (
 	errReconnected = errors.New("ntppool: etcd reachable again, resynchronising")
 )
 
-// poolState is the decoded content of the prefix, kept between rebuilds.
+// poolState is the decoded content of the prefix, kept between indexes,
+// and the changes not yet in an index.
 type poolState struct {
 	prefix  string
 	rev     int64
 	servers map[string]record.Server // by key id (the IP)
 	vendors map[string]record.Vendor // by name
+
+	pending        []serverChange // server changes since the last index, in order
+	vendorsChanged bool
 }
 
 func newPoolState(prefix string) *poolState {
@@ -46,9 +50,22 @@ func (st *poolState) apply(kv *mvccpb.KeyValue, deleted bool) {
 	kind, id := record.ParseKey(st.prefix, string(kv.Key))
 	switch kind {
 	case record.KindServer:
+		old, had := st.servers[id]
 		applyValue(st.servers, id, kv, deleted, record.DecodeServer)
+		cur, has := st.servers[id]
+		if had || has {
+			var c serverChange
+			if had {
+				c.old = &old
+			}
+			if has {
+				c.new = &cur
+			}
+			st.pending = append(st.pending, c)
+		}
 	case record.KindVendor:
 		applyValue(st.vendors, id, kv, deleted, record.DecodeVendor)
+		st.vendorsChanged = true
 	}
 }
 
@@ -77,8 +94,32 @@ func skipped(err error) {
 	log.Warningf("skipping record: %v", err)
 }
 
+// fullBuildShare: a batch changing more than 1/fullBuildShare of the
+// servers is cheaper to build from scratch than to apply change by change.
+const fullBuildShare = 8
+
+// next returns the index of the state for the subset period containing
+// now, and the zones that differ from cur (nil: all of them). It applies
+// the pending changes to cur; a first load, a new period (every rank key
+// changes) or a batch touching much of the pool builds a new index instead.
+func (st *poolState) next(cur *index, now time.Time, period time.Duration) (*index, []*zone) {
+	if cur == nil || cur.period != periodNumber(now, period) || len(st.pending) > len(st.servers)/fullBuildShare+64 {
+		return st.build(now, period), nil
+	}
+	var vendors map[string]record.Vendor
+	if st.vendorsChanged {
+		vendors = maps.Clone(st.vendors)
+	}
+	ix, touched := cur.update(st.pending, vendors, st.rev)
+	clear(st.pending)
+	st.pending, st.vendorsChanged = st.pending[:0], false
+	return ix, touched
+}
+
 // build makes an index of the state for the subset period containing now.
 func (st *poolState) build(now time.Time, period time.Duration) *index {
+	clear(st.pending)
+	st.pending, st.vendorsChanged = st.pending[:0], false
 	servers := make([]record.Server, 0, len(st.servers))
 	for _, s := range st.servers {
 		servers = append(servers, s)
@@ -207,7 +248,8 @@ func (p *NTPPool) sync(ctx context.Context, cli *clientv3.Client, loaded func())
 	if err != nil {
 		return err
 	}
-	p.setIndex(st.build(time.Now(), p.cfg.Period))
+	cur := st.build(time.Now(), p.cfg.Period)
+	p.setIndex(cur)
 	loaded()
 	if p.afterLoad != nil {
 		p.afterLoad(cli)
@@ -217,9 +259,20 @@ func (p *NTPPool) sync(ctx context.Context, cli *clientv3.Client, loaded func())
 	defer cancel()
 	wch := cli.Watch(wctx, p.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(st.rev+1), clientv3.WithProgressNotify())
 
-	debounce := time.NewTimer(time.Hour)
-	debounce.Stop()
-	var dirtySince time.Time
+	// Changes are published at once, unless the last index went out less
+	// than Debounce ago: then they are batched until Debounce has passed.
+	// A lone change is in answers within a millisecond or two, and a burst
+	// still makes at most one index per Debounce.
+	lastPublish := time.Now()
+	publish := func() {
+		var touched []*zone
+		cur, touched = st.next(cur, time.Now(), p.cfg.Period)
+		p.publish(cur, touched)
+		lastPublish = time.Now()
+	}
+	throttle := time.NewTimer(time.Hour)
+	throttle.Stop()
+	waiting := false
 	period := time.NewTimer(untilNextPeriod(time.Now(), p.cfg.Period))
 	defer period.Stop()
 	probe := time.NewTicker(p.cfg.HealthInterval)
@@ -248,19 +301,22 @@ func (p *NTPPool) sync(ctx context.Context, cli *clientv3.Client, loaded func())
 				st.rev = max(st.rev, ev.Kv.ModRevision)
 			}
 			st.rev = max(st.rev, wresp.Header.Revision)
-			// Debounce: a burst of events gives one rebuild, but a steady
-			// stream still rebuilds every maxDebounce.
-			if dirtySince.IsZero() {
-				dirtySince = time.Now()
-				debounce.Reset(p.cfg.Debounce)
-			} else if time.Since(dirtySince) < maxDebounce {
-				debounce.Reset(p.cfg.Debounce)
+			if waiting {
+				continue
 			}
-		case <-debounce.C:
-			dirtySince = time.Time{}
-			p.setIndex(st.build(time.Now(), p.cfg.Period))
+			if wait := p.cfg.Debounce - time.Since(lastPublish); wait > 0 {
+				waiting = true
+				throttle.Reset(wait)
+				continue
+			}
+			publish()
+		case <-throttle.C:
+			waiting = false
+			publish()
 		case <-period.C:
-			p.setIndex(st.build(time.Now(), p.cfg.Period))
+			if cur.period != periodNumber(time.Now(), p.cfg.Period) {
+				publish()
+			}
 			period.Reset(untilNextPeriod(time.Now(), p.cfg.Period))
 		case <-probe.C:
 			// The watch alone does not notice a vanished etcd: the client

@@ -237,14 +237,14 @@ func TestTwoInstancesSameSubsets(t *testing.T) {
 		zb := ib.zones[label]
 		for n := range subsets {
 			for f := range 2 {
-				if !slices.Equal(ipsOf(ia, za.sub[n][f]), ipsOf(ib, zb.sub[n][f])) {
+				if !slices.Equal(ipsOf(ia, subsetOf(ia, za, n, f)), ipsOf(ib, subsetOf(ib, zb, n, f))) {
 					t.Fatalf("%d.%s family %d differs", n, label, f)
 				}
-				compared += za.sub[n][f].len()
+				compared += subsetOf(ia, za, n, f).len()
 			}
 		}
 	}
-	if de := ia.zones["de"].sub[0][fam4].len(); de < 50 {
+	if de := subsetOf(ia, ia.zones["de"], 0, fam4).len(); de < 50 {
 		t.Errorf("0.de has %d servers, want a real split", de)
 	}
 	t.Logf("compared %d subset entries", compared)
@@ -272,7 +272,7 @@ func TestPeriodReshuffles(t *testing.T) {
 	if next.serial == first.serial {
 		t.Error("serial unchanged across periods")
 	}
-	if slices.Equal(ipsOf(first, first.zones["de"].sub[0][fam4]), ipsOf(next, next.zones["de"].sub[0][fam4])) {
+	if slices.Equal(ipsOf(first, subsetOf(first, first.zones["de"], 0, fam4)), ipsOf(next, subsetOf(next, next.zones["de"], 0, fam4))) {
 		t.Error("0.de unchanged across periods")
 	}
 }
