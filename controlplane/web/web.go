@@ -73,7 +73,7 @@ type Config struct {
 	CountsTTL  time.Duration // home and zone page counts are at most this old: 30 s
 
 	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
-	// attempts per client (an IPv4 address or an IPv6 /64) and per email
+	// attempts, and apart from them /verify/ requests, per client (an IPv4 address or an IPv6 /64) and per email
 	// address mailed: 10 a minute, burst 10.
 	AuthRate  rate.Limit
 	AuthBurst int
