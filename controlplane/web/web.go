@@ -249,10 +249,21 @@ func New(cfg Config, d Deps) (*Server, error) {
 // Handler is the whole site, to mount at "/".
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close waits for the background rebuild of the page counts, if one
-// runs; call it after the HTTP server has shut down.
+// Close waits for the background work (a rebuild of the page counts, the
+// mail worker), if any runs; call it after the HTTP server has shut down.
 func (s *Server) Close() {
 	s.bgMu.Lock()
 	s.bg.Wait()
 	s.bgMu.Unlock()
+}
+
+// background runs fn in a goroutine that Close waits for.
+func (s *Server) background(fn func()) {
+	s.bgMu.Lock()
+	s.bg.Add(1)
+	s.bgMu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
 }
