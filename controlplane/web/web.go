@@ -73,8 +73,9 @@ type Config struct {
 	CountsTTL  time.Duration // home and zone page counts are at most this old: 30 s
 
 	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
-	// attempts, and apart from them /verify/ requests, per client (an IPv4 address or an IPv6 /64) and per email
-	// address mailed: 10 a minute, burst 10.
+	// attempts, and apart from them /verify/ requests, per client (an IPv4
+	// address or an IPv6 /64) and per email address mailed: 10 a minute,
+	// burst 10.
 	AuthRate  rate.Limit
 	AuthBurst int
 	// AccountClientRate and AccountClientBurst limit password guesses at
@@ -203,7 +204,7 @@ type Server struct {
 	// bgMu orders bg.Add (page requests) against bg.Wait (Close): a
 	// WaitGroup must not get an Add while a Wait on a zero count is under way.
 	bgMu    sync.Mutex
-	mailQ   chan mailJob // see later
+	mailQ   chan mailJob // work for the mail worker (mail.go)
 	mailing atomic.Bool  // the mail worker runs
 	news    newsCache
 	handler http.Handler
