@@ -228,6 +228,9 @@ func TestLapsedClaimLeavesTheCap(t *testing.T) {
 	wantField(t, err, FieldAddress, CodeUnverifiedCap)
 
 	*clock = clock.Add(72 * time.Hour)
+	if _, err := r.NewClaimToken(ctx, other, claims[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token for a lapsed claim: %v, want ErrNotFound", err)
+	}
 	_, err = r.Register(ctx, other, Input{Address: "127.0.0.61"})
 	wantField(t, err, FieldAddress, CodeClaimed)
 }

@@ -249,3 +249,28 @@ func TestVerifyIsRateLimited(t *testing.T) {
 		t.Fatalf("another client: %d %q", code, body)
 	}
 }
+
+// A lapsed claim leaves the account's list at once (the retention job
+// deletes it later) and gets no new verification command.
+func TestLapsedClaimIsNotListed(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil)
+	c, u := s.signUp("o@example.test")
+	ctx := context.Background()
+	now := time.Now()
+	claim := func(ip string, expires time.Time) int64 {
+		id, err := s.st.CreateClaim(ctx, store.Claim{IP: netip.MustParseAddr(ip), AccountID: u.AccountID, CreatedAt: now, VerifyExpires: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	claim("192.0.2.70", now.Add(time.Hour))
+	lapsed := claim("192.0.2.71", now.Add(-time.Minute))
+	page := c.get("/manage")
+	page.want(t, http.StatusOK, `<table id="claims">`, "192.0.2.70")
+	if strings.Contains(page.body, "192.0.2.71") {
+		t.Error("the lapsed claim is listed")
+	}
+	c.post("/manage/claims/"+strconvI(lapsed)+"/token", nil).want(t, http.StatusNotFound)
+}
