@@ -55,7 +55,7 @@ type appConfig struct {
 	// change) and send HSTS.
 	TLSCert, TLSKey string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client.
+	// the client, for the web site and the monitor API alike.
 	TrustedProxies []netip.Prefix
 
 	Score  score.Config
@@ -129,6 +129,7 @@ func newApp(ctx context.Context, cfg appConfig, st *store.Store, cli *clientv3.C
 		CheckTimeout: cfg.CheckTime, OnChange: func(id int64) { a.pub.Changed(id) }})
 	ac := cfg.API
 	ac.Score, ac.Assign, ac.TicketKey, ac.AllowPrivate, ac.Log = cfg.Score, cfg.Assign, key, cfg.AllowPrivate, log
+	ac.TrustedProxies = cfg.TrustedProxies
 	ac.OnScores = func(ids []int64) { a.pub.Changed(ids...) }
 	a.api = api.New(st, ac)
 	a.sched = scheduler.New(st, scheduler.Config{Assign: cfg.Assign, Tick: cfg.Tick, Retention: cfg.Retention,

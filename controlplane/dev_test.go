@@ -11,39 +11,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/testlog"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDev runs "controlplane dev" in-process until the banner is out and
 // returns the banner and a stop function.
 func startDev(t *testing.T, data string, ntpPort int) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testlog.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "-data", data, "-listen", "127.0.0.1:0", "-etcd-listen", "", "-etcd-peer", "",
@@ -116,7 +98,7 @@ func TestDevFirstStartAndRestartKeepData(t *testing.T) {
 func startDevProcess(t *testing.T) (*exec.Cmd, []int) {
 	t.Helper()
 	bins := buildBins(t)
-	var out syncBuffer
+	var out testlog.Buffer
 	cmd := exec.Command(os.Args[0], "dev", "-data", t.TempDir(), "-listen", "127.0.0.1:0", "-etcd-listen", "", "-etcd-peer", "",
 		"-monitor-bin", filepath.Join(bins, "monitor"), "-coredns-bin", filepath.Join(bins, "coredns"),
 		"-dns-listen", freePort(t), "-demo=false")

@@ -141,7 +141,7 @@ const (
 	helpSMTPUser   = "SMTP user name; empty: no authentication (env NTPPOOL_SMTP_USER)"
 	helpSMTPPass   = "SMTP password (env NTPPOOL_SMTP_PASSWORD or the file in NTPPOOL_SMTP_PASSWORD_FILE)"
 	helpMailFrom   = "sender address of emails (env NTPPOOL_MAIL_FROM)"
-	helpTrusted    = "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate limits; empty: the TCP peer is the client (env NTPPOOL_TRUSTED_PROXIES)"
+	helpTrusted    = "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For names the client for rate limits and the monitor address check; empty: the TCP peer is the client (env NTPPOOL_TRUSTED_PROXIES)"
 	helpTLSCert    = "PEM certificate (chain) to serve HTTPS with, reloaded when the file changes; empty: plain HTTP (env NTPPOOL_TLS_CERT)"
 	helpTLSKey     = "PEM private key of -tls-cert (env NTPPOOL_TLS_KEY)"
 )

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/testlog"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/record"
 )
@@ -178,7 +178,7 @@ func TestVolunteerDualStackMonitor(t *testing.T) {
 	dir := t.TempDir()
 	tokFile := filepath.Join(dir, "token")
 	os.WriteFile(tokFile, []byte(tok[1]+"\n"), 0o600)
-	var agentLog syncLog
+	var agentLog testlog.Buffer
 	cmd := exec.Command(bin, "-api-url", base+"/", "-token-file", tokFile, "-state-dir", dir, "-ntp-port", strconv.Itoa(int(port)),
 		"-allow-private", "-skip-clock-check", "-metrics-listen", "", "-jitter", "-1ns")
 	cmd.Stderr = &agentLog
@@ -240,21 +240,4 @@ func TestVolunteerDualStackMonitor(t *testing.T) {
 	if !strings.Contains(agentLog.String(), "source6=::1") || !strings.Contains(agentLog.String(), "source4=127.0.0.1") {
 		t.Errorf("the agent did not probe from its registered addresses; log:\n%s", agentLog.String())
 	}
-}
-
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

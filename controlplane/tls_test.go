@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -37,56 +31,22 @@ type testPKI struct {
 
 func newPKI(t *testing.T, dir string) testPKI {
 	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	write := func(name, typ string, der []byte) string {
+	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	writeKey := func(name string, k *ecdsa.PrivateKey) string {
-		der, err := x509.MarshalECPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return write(name, "EC PRIVATE KEY", der)
-	}
-	now := time.Now()
-	caKey := key()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ntppool test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
-		k := key()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: ips,
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	srvDER, srvKey := issue(2, "etcd", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
-	cliDER, cliKey := issue(3, "ntppool", x509.ExtKeyUsageClientAuth)
+	ca := newTestCA(t)
+	srvCert, srvKey := ca.sign(t, "etcd", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	cliCert, cliKey := ca.sign(t, "ntppool", x509.ExtKeyUsageClientAuth)
 	return testPKI{
-		CA:         write("etcd-ca.pem", "CERTIFICATE", caDER),
-		ServerCert: write("etcd-server.pem", "CERTIFICATE", srvDER),
-		ServerKey:  writeKey("etcd-server-key.pem", srvKey),
-		ClientCert: write("etcd-client.pem", "CERTIFICATE", cliDER),
-		ClientKey:  writeKey("etcd-client-key.pem", cliKey),
+		CA:         write("etcd-ca.pem", pemBlock("CERTIFICATE", ca.cert.Raw)),
+		ServerCert: write("etcd-server.pem", srvCert),
+		ServerKey:  write("etcd-server-key.pem", srvKey),
+		ClientCert: write("etcd-client.pem", cliCert),
+		ClientKey:  write("etcd-client-key.pem", cliKey),
 	}
 }
 

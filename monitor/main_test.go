@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,12 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/internal/ntpserver"
+	"github.com/ntppool-ng/ntppool/internal/testlog"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 	"github.com/ntppool-ng/ntppool/monitor/internal/fakecp"
 	"github.com/ntppool-ng/ntppool/monitorapi"
@@ -35,24 +34,7 @@ func buildAgent(t *testing.T) string {
 	return bin
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func startAgent(t *testing.T, bin string, env []string, log *syncBuf) *exec.Cmd {
+func startAgent(t *testing.T, bin string, env []string, log *testlog.Buffer) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
@@ -64,7 +46,7 @@ func startAgent(t *testing.T, bin string, env []string, log *syncBuf) *exec.Cmd 
 	return cmd
 }
 
-func eventually(t *testing.T, what string, d time.Duration, cond func() bool, log *syncBuf) {
+func eventually(t *testing.T, what string, d time.Duration, cond func() bool, log *testlog.Buffer) {
 	t.Helper()
 	if !wait.Until(d, cond) {
 		t.Fatalf("timed out after %v waiting for %s; agent log:\n%s", d, what, log)
@@ -120,7 +102,7 @@ func TestRestartAfterSIGKILLDeliversQueue(t *testing.T) {
 		"NTPPOOL_MONITOR_NTP_PORT=" + itoa(srvs[0].Addr().Port()), "NTPPOOL_MONITOR_SKIP_CLOCK_CHECK=true",
 		"NTPPOOL_MONITOR_METRICS_LISTEN=", "NTPPOOL_MONITOR_JITTER=10ms",
 	}
-	log1 := &syncBuf{}
+	log1 := &testlog.Buffer{}
 	first := startAgent(t, bin, env, log1)
 	eventually(t, "two batches queued on disk", 15*time.Second, func() bool { return len(queued(t, dir)) == 2 }, log1)
 	first.Process.Signal(syscall.SIGKILL)
@@ -131,7 +113,7 @@ func TestRestartAfterSIGKILLDeliversQueue(t *testing.T) {
 	}
 
 	cp.FailResults.Store(0)
-	log2 := &syncBuf{}
+	log2 := &testlog.Buffer{}
 	second := startAgent(t, bin, append(env, "NTPPOOL_MONITOR_METRICS_LISTEN=127.0.0.1:0"), log2)
 	eventually(t, "the queue delivered after restart", 15*time.Second, func() bool {
 		return cp.Stats().Committed == 2 && len(queued(t, dir)) == 0

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
@@ -144,5 +145,40 @@ func TestWorkOnlyForWatchedFamilies(t *testing.T) {
 	}
 	if got := ips(f.work(t, "tok-dual")); len(got) != 2 {
 		t.Errorf("dual-stack monitor got %v, want both families", got)
+	}
+}
+
+// Behind a trusted reverse proxy the monitor is the address the proxy
+// names in X-Forwarded-For; from an untrusted peer the header is ignored.
+func TestMonitorBehindTrustedProxy(t *testing.T) {
+	far := netip.MustParseAddr("192.0.2.9")
+	call := func(f *fixture) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", f.url+monitorapi.PathConfig, nil)
+		req.Header.Set("Authorization", "Bearer tok-far")
+		req.Header.Set("X-Forwarded-For", far.String())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	proxied := newFixture(t, 1, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	proxied.addMonitor(t, store.Monitor{Name: "far", IP4: far})
+	if code := call(proxied); code != 200 {
+		t.Fatalf("through a trusted proxy: %d", code)
+	}
+	if m, _ := proxied.st.MonitorByName(context.Background(), "far"); m.SeenIP != far {
+		t.Errorf("seen from %s, want %s", m.SeenIP, far)
+	}
+
+	direct := newFixture(t, 1, nil)
+	direct.addMonitor(t, store.Monitor{Name: "far", IP4: far})
+	if code := call(direct); code != 403 {
+		t.Errorf("header from an untrusted peer: %d, want 403", code)
+	}
+	if m, _ := direct.st.MonitorByName(context.Background(), "far"); m.SeenIP.IsValid() {
+		t.Errorf("refused call recorded %s", m.SeenIP)
 	}
 }

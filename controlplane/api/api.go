@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
+	"github.com/ntppool-ng/ntppool/controlplane/clientip"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/monitorapi"
@@ -62,6 +63,10 @@ type Config struct {
 	// behind NAT; otherwise a monitor with registered addresses must call
 	// from one of them (or have its own behind-NAT setting).
 	AnyAddress bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the monitor (package clientip, as for the web site). Empty: the TCP
+	// peer is the monitor.
+	TrustedProxies []netip.Prefix
 	// MaxFuture: a result stamped further ahead of the control plane's
 	// clock is invalid (1 minute).
 	MaxFuture time.Duration
@@ -204,7 +209,7 @@ func (s *Server) auth(next monitorHandler) http.HandlerFunc {
 			s.writeError(w, r, refuse(http.StatusForbidden, "monitor is "+m.State+", not active or testing"))
 			return
 		}
-		from := remoteAddr(r)
+		from := clientip.Proxies(s.cfg.TrustedProxies).Client(r)
 		if !s.cfg.AnyAddress && !m.BehindNAT && !m.Registered(from) {
 			s.writeError(w, r, refuse(http.StatusForbidden, fmt.Sprintf("monitor %s calls from %s, not from an address it registered", m.Name, from)))
 			return
@@ -215,15 +220,6 @@ func (s *Server) auth(next monitorHandler) http.HandlerFunc {
 		}
 		next(w, r, m)
 	}
-}
-
-// remoteAddr is the address the request came from (invalid when unknown).
-func remoteAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 func (s *Server) showConfig(w http.ResponseWriter, r *http.Request, m store.Monitor) {

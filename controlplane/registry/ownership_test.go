@@ -62,7 +62,7 @@ func TestSecondAccountCannotTakeOver(t *testing.T) {
 	}
 	_, err = r.Register(ctx, other, Input{Address: "127.0.0.40"})
 	wantField(t, err, FieldAddress, CodeClaimed) // the same claim, not a second
-	if n, _ := st.CountUnverified(ctx, other); n != 1 {
+	if n, _ := st.CountUnverified(ctx, other, time.Now()); n != 1 {
 		t.Fatalf("other account has %d waiting, want its one claim", n)
 	}
 	// The claimant cannot touch the holder's server.
@@ -200,6 +200,39 @@ func TestUnverifiedCap(t *testing.T) {
 	mustRegister(t, r, other, Input{Address: "127.0.0.52"})
 	_, err = r.Register(ctx, other, Input{Address: "127.0.0.53"})
 	wantField(t, err, FieldAddress, CodeUnverifiedCap)
+}
+
+// A claim nobody verifies lapses after VerifyTTL (from its making, or
+// from its last token): it no longer holds a place under the cap.
+func TestLapsedClaimLeavesTheCap(t *testing.T) {
+	ctx := context.Background()
+	r, st, owner, other, clock := ownedRegistry(t, Config{})
+	mustRegister(t, r, owner, Input{Address: "127.0.0.60", Verified: true})
+	mustRegister(t, r, owner, Input{Address: "127.0.0.61", Verified: true})
+	mustRegister(t, r, other, Input{Address: "127.0.0.62"})
+	_, err := r.Register(ctx, other, Input{Address: "127.0.0.60"})
+	wantField(t, err, FieldAddress, CodeClaimed)
+	_, err = r.Register(ctx, other, Input{Address: "127.0.0.61"})
+	wantField(t, err, FieldAddress, CodeUnverifiedCap)
+
+	*clock = clock.Add(72*time.Hour - time.Minute)
+	claims, _ := st.AccountClaims(ctx, other)
+	if len(claims) != 1 || !claims[0].VerifyExpires.Equal(clock.Add(time.Minute).Truncate(time.Millisecond)) {
+		t.Fatalf("claims %+v, want one lapsing 72 h after it was made", claims)
+	}
+	if _, err := r.NewClaimToken(ctx, other, claims[0].ID); err != nil { // a new token renews it
+		t.Fatal(err)
+	}
+	*clock = clock.Add(time.Hour)
+	_, err = r.Register(ctx, other, Input{Address: "127.0.0.61"})
+	wantField(t, err, FieldAddress, CodeUnverifiedCap)
+
+	*clock = clock.Add(72 * time.Hour)
+	if _, err := r.NewClaimToken(ctx, other, claims[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token for a lapsed claim: %v, want ErrNotFound", err)
+	}
+	_, err = r.Register(ctx, other, Input{Address: "127.0.0.61"})
+	wantField(t, err, FieldAddress, CodeClaimed)
 }
 
 // A token works for VerifyTTL; a new one replaces the last.

@@ -400,7 +400,8 @@ func (r *Registry) addOne(ctx context.Context, accountID int64, ip netip.Addr, s
 		cur, err := tx.ServerByIP(ctx, ip)
 		switch {
 		case err == nil && cur.AccountID != accountID && accountID != 0:
-			claim = store.Claim{IP: ip, AccountID: accountID, CountryOverride: override, Stratum: stratum, CreatedAt: now}
+			claim = store.Claim{IP: ip, AccountID: accountID, CountryOverride: override, Stratum: stratum, CreatedAt: now,
+				VerifyExpires: now.Add(r.cfg.VerifyTTL)}
 			claim.ID, err = tx.CreateClaim(ctx, claim)
 			if errors.Is(err, store.ErrConflict) {
 				return fieldErr(FieldAddress, CodeClaimed, "you already claimed %s; verify it from the server itself", ip)
@@ -449,11 +450,11 @@ const MaxUnverified = 2
 // underCap refuses an account that has MaxUnverified or more servers and
 // claims waiting for verification. Verified additions and servers without
 // an owner are not capped.
-func (r *Registry) underCap(ctx context.Context, count func(context.Context, int64) (int, error), accountID int64, verified bool) error {
+func (r *Registry) underCap(ctx context.Context, count func(context.Context, int64, time.Time) (int, error), accountID int64, verified bool) error {
 	if verified || accountID == 0 {
 		return nil
 	}
-	n, err := count(ctx, accountID)
+	n, err := count(ctx, accountID, r.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -59,11 +59,16 @@ func (r *Registry) NewServerToken(ctx context.Context, accountID, serverID int64
 	return Token{Token: tok, IP: s.IP, Expires: exp}, nil
 }
 
-// NewClaimToken issues a verification token for an account's claim.
+// NewClaimToken issues a verification token for an account's claim that
+// has not lapsed (a lapsed one is store.ErrNotFound: it waits only for
+// deletion, and renewing it would bring it back over the cap).
 func (r *Registry) NewClaimToken(ctx context.Context, accountID, claimID int64) (Token, error) {
 	c, err := r.st.AccountClaim(ctx, accountID, claimID)
 	if err != nil {
 		return Token{}, err
+	}
+	if !c.VerifyExpires.After(r.cfg.Now()) {
+		return Token{}, fmt.Errorf("registry: claim %d lapsed: %w", claimID, store.ErrNotFound)
 	}
 	tok, hash, exp := r.newToken()
 	if err := r.st.SetClaimVerifyToken(ctx, accountID, claimID, hash, exp); err != nil {

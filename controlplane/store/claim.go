@@ -18,17 +18,21 @@ type Claim struct {
 	CountryOverride string
 	Stratum         int // what the NTP check saw when the claim was made
 	CreatedAt       time.Time
-	// VerifyExpires is when the current token expires; zero: none issued.
+	// VerifyExpires is when the claim lapses unless verified: when its
+	// current token expires, or before any token was issued, the token
+	// lifetime after it was made. A lapsed claim stops counting toward the
+	// unverified cap and the retention job deletes it.
 	VerifyExpires time.Time
 }
 
-// CreateClaim adds a claim; the same account claiming the same address
-// twice gives ErrConflict.
+// CreateClaim adds a claim, lapsing at c.VerifyExpires (zero: lapsed from
+// the start); the same account claiming the same address twice gives
+// ErrConflict.
 func (q q) CreateClaim(ctx context.Context, c Claim) (int64, error) {
 	var id int64
-	err := q.x.QueryRowContext(ctx, `INSERT INTO server_claims (ip, account_id, country_override, stratum, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		c.IP.Unmap().String(), c.AccountID, c.CountryOverride, c.Stratum, c.CreatedAt.UnixMilli()).Scan(&id)
+	err := q.x.QueryRowContext(ctx, `INSERT INTO server_claims (ip, account_id, country_override, stratum, created_at, verify_expires_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.IP.Unmap().String(), c.AccountID, c.CountryOverride, c.Stratum, c.CreatedAt.UnixMilli(), ms(c.VerifyExpires)).Scan(&id)
 	if isUnique(err) {
 		return 0, fmt.Errorf("store: claim %s for account %d: %w", c.IP, c.AccountID, ErrConflict)
 	}
@@ -72,7 +76,8 @@ func (q q) AccountClaim(ctx context.Context, accountID, id int64) (Claim, error)
 	return c, nil
 }
 
-// SetClaimVerifyToken stores the hash of a new token for an account's claim.
+// SetClaimVerifyToken stores the hash of a new token for an account's
+// claim; the claim now lapses when the token expires.
 func (q q) SetClaimVerifyToken(ctx context.Context, accountID, id int64, tokenHash string, expires time.Time) error {
 	return q.execOne(ctx, fmt.Sprintf("set verification token of claim %d", id),
 		`UPDATE server_claims SET verify_token_hash = ?, verify_expires_at = ? WHERE id = ? AND account_id = ?`,
@@ -93,4 +98,16 @@ func (q q) ClaimByVerifyToken(ctx context.Context, tokenHash string, now time.Ti
 func (q q) DeleteClaim(ctx context.Context, accountID, id int64) error {
 	return q.execOne(ctx, fmt.Sprintf("delete claim %d", id),
 		`DELETE FROM server_claims WHERE id = ? AND account_id = ?`, id, accountID)
+}
+
+// DeleteLapsedClaims removes the claims whose token (or, without one, the
+// claim itself) expired at or before now, and claims from before claims
+// lapsed, which have no expiry. It returns how many it removed.
+func (q q) DeleteLapsedClaims(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.x.ExecContext(ctx, `DELETE FROM server_claims
+		WHERE verify_expires_at IS NULL OR verify_expires_at <= ?`, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete lapsed claims: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -103,13 +103,14 @@ func (m Monitor) Addr(ver int) netip.Addr {
 
 // Registered reports whether ip is one of the monitor's addresses. A monitor
 // without any address (created by an operator for a local pool) has none to
-// check against and matches every ip.
+// check against and matches every ip; an unknown (invalid) ip matches no
+// registered address, not the family the monitor left empty.
 func (m Monitor) Registered(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if !m.IP4.IsValid() && !m.IP6.IsValid() {
 		return true
 	}
-	return ip == m.IP4 || ip == m.IP6
+	return ip.IsValid() && (ip == m.IP4 || ip == m.IP6)
 }
 
 func addrText(a netip.Addr) string {

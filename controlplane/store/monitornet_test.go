@@ -45,6 +45,9 @@ func TestMonitorAddressesAndFamilies(t *testing.T) {
 			dual.Registered(netip.MustParseAddr("192.0.2.2")) {
 			t.Error("Registered does not match exactly the monitor's addresses")
 		}
+		if only4 := (Monitor{IP4: a4}); only4.Registered(netip.Addr{}) {
+			t.Error("an unknown address matched the empty IPv6 of an IPv4-only monitor")
+		}
 		if none, _ := st.MonitorByName(ctx, "none"); !none.Registered(netip.MustParseAddr("203.0.113.1")) {
 			t.Error("a monitor without addresses must match any (nothing to check)")
 		}

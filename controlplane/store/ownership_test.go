@@ -29,7 +29,7 @@ func TestVerificationTokensAndUnverifiedCount(t *testing.T) {
 		theirs := add("192.0.2.3", other, time.Time{})
 		count := func(want int) {
 			t.Helper()
-			if n, err := st.CountUnverified(ctx, acct); err != nil || n != want {
+			if n, err := st.CountUnverified(ctx, acct, now); err != nil || n != want {
 				t.Fatalf("unverified count %d %v, want %d", n, err, want)
 			}
 		}
@@ -56,7 +56,7 @@ func TestVerificationTokensAndUnverifiedCount(t *testing.T) {
 		}
 		count(0)
 
-		c := Claim{IP: netip.MustParseAddr("192.0.2.3"), AccountID: acct, Stratum: 2, CreatedAt: now}
+		c := Claim{IP: netip.MustParseAddr("192.0.2.3"), AccountID: acct, Stratum: 2, CreatedAt: now, VerifyExpires: now.Add(time.Hour)}
 		cid, err := st.CreateClaim(ctx, c)
 		if err != nil {
 			t.Fatal(err)
@@ -83,6 +83,59 @@ func TestVerificationTokensAndUnverifiedCount(t *testing.T) {
 		}
 		if cl, _ := st.AccountClaims(ctx, acct); len(cl) != 0 {
 			t.Fatalf("claims outlive their account: %+v", cl)
+		}
+	})
+}
+
+// A claim lapses when its expiry passes: it stops counting toward the cap
+// at once, and the retention job's DeleteExpiredWebRows removes it; a new
+// token moves the expiry.
+func TestClaimsLapse(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st *Store) {
+		acct, _ := webFixture(t, st)
+		ctx := context.Background()
+		now := time.Now()
+		claim := func(ip string, expires time.Time) int64 {
+			id, err := st.CreateClaim(ctx, Claim{IP: netip.MustParseAddr(ip), AccountID: acct, CreatedAt: now, VerifyExpires: expires})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		live := claim("192.0.2.10", now.Add(time.Hour))
+		claim("192.0.2.11", now)
+		renewed := claim("192.0.2.12", now.Add(-time.Minute))
+		if err := st.SetClaimVerifyToken(ctx, acct, renewed, "h", now.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ids := func() (out []int64) {
+			cl, err := st.AccountClaims(ctx, acct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cl {
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		if n, err := st.CountUnverified(ctx, acct, now); err != nil || n != 2 {
+			t.Fatalf("unverified at now: %d %v, want the live and the renewed claim", n, err)
+		}
+		if err := st.DeleteExpiredWebRows(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(); len(got) != 2 || got[0] != live || got[1] != renewed {
+			t.Fatalf("claims after retention %v, want [%d %d]", got, live, renewed)
+		}
+		later := now.Add(2 * time.Hour)
+		if n, _ := st.CountUnverified(ctx, acct, later); n != 1 {
+			t.Fatalf("unverified two hours on: %d, want the renewed claim", n)
+		}
+		if err := st.DeleteExpiredWebRows(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(); len(got) != 1 || got[0] != renewed {
+			t.Fatalf("claims two hours on %v, want [%d]", got, renewed)
 		}
 	})
 }

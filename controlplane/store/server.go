@@ -255,13 +255,15 @@ func (q q) MarkServerVerified(ctx context.Context, id int64, t time.Time) error 
 		WHERE id = ? AND deleted_at IS NULL`, t.UnixMilli(), id)
 }
 
-// CountUnverified counts what an account has waiting for verification: its
-// live unverified servers and its pending claims (the pool's cap is 2).
-func (q q) CountUnverified(ctx context.Context, accountID int64) (int, error) {
+// CountUnverified counts what an account has waiting for verification at
+// now: its live unverified servers and its claims that have not lapsed
+// (the pool's cap is 2).
+func (q q) CountUnverified(ctx context.Context, accountID int64, now time.Time) (int, error) {
 	var n int
 	err := q.x.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM servers WHERE account_id = ? AND deleted_at IS NULL AND verified_at IS NULL) +
-		(SELECT COUNT(*) FROM server_claims WHERE account_id = ?)`, accountID, accountID).Scan(&n)
+		(SELECT COUNT(*) FROM server_claims WHERE account_id = ? AND verify_expires_at > ?)`,
+		accountID, accountID, now.UnixMilli()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count unverified of account %d: %w", accountID, err)
 	}

@@ -46,8 +46,12 @@ func (q q) DeleteUserSessions(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// DeleteExpiredWebRows removes ended sessions, email tokens and invitations.
+// DeleteExpiredWebRows removes ended sessions, email tokens, invitations
+// and lapsed server claims (the leader's retention job).
 func (q q) DeleteExpiredWebRows(ctx context.Context, now time.Time) error {
+	if _, err := q.DeleteLapsedClaims(ctx, now); err != nil {
+		return err
+	}
 	for _, table := range []string{"sessions", "email_tokens", "invitations"} {
 		// table is one of the constants above, never input.
 		if _, err := q.x.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now.UnixMilli()); err != nil {

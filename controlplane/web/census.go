@@ -58,11 +58,7 @@ func (s *Server) refreshCensus() {
 	if !s.rebuilding.CompareAndSwap(false, true) {
 		return
 	}
-	s.bgMu.Lock()
-	s.bg.Add(1)
-	s.bgMu.Unlock()
-	go func() {
-		defer s.bg.Done()
+	s.background(func() {
 		defer s.rebuilding.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -72,7 +68,7 @@ func (s *Server) refreshCensus() {
 			return
 		}
 		s.counts.Store(c)
-	}()
+	})
 }
 
 // invalidate marks the counts stale after the site changed a server, so

@@ -262,6 +262,12 @@ func (s *Server) mailLimits(r *http.Request, email string) []limit {
 	return []limit{{tableClients, c, keyOf("client", s.clientKey(r))}, {tableTargets, c, keyOf("email", email)}}
 }
 
+// verifyLimit is the bucket a /verify/TOKEN request pays: its client's, at
+// the AuthRate, apart from its log-in bucket.
+func (s *Server) verifyLimit(r *http.Request) limit {
+	return limit{tableClients, rule{s.cfg.AuthRate, s.cfg.AuthBurst}, keyOf("verify", s.clientKey(r))}
+}
+
 // passwordLimits are the buckets a password check against account (its
 // email address) pays: the client, the (account, client) pair, and, unless
 // this client logged in to the account before, the account's budget.

@@ -42,11 +42,7 @@ func (s *Server) startMailWorker() {
 	if !s.mailing.CompareAndSwap(false, true) {
 		return
 	}
-	s.bgMu.Lock()
-	s.bg.Add(1)
-	s.bgMu.Unlock()
-	go func() {
-		defer s.bg.Done()
+	s.background(func() {
 		for {
 			select {
 			case j := <-s.mailQ:
@@ -65,7 +61,7 @@ func (s *Server) startMailWorker() {
 				return
 			}
 		}
-	}()
+	})
 }
 
 // sendToken creates a one-time token for u and mails the link holding it.

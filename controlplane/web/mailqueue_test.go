@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/ntppool-ng/ntppool/controlplane/mail"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
+	"github.com/ntppool-ng/ntppool/internal/testlog"
 	"github.com/ntppool-ng/ntppool/internal/wait"
 )
 
@@ -88,29 +88,11 @@ func TestAnswersDoNotTellWhoHasAnAccount(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink written from the mail worker too.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestNoSecretsInTheLog: with no relay, sign-up, reset and invitation log
 // (at debug level too) that a mail was not sent, never the link.
 func TestNoSecretsInTheLog(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := newSiteWith(t, nil, siteOptions{noSMTP: true, log: &logs})
 	addUser(t, s.st, "inviter@example.test")
 	c := s.client()

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"errors"
 	"net/http"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -15,16 +13,11 @@ func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request, u *store.
 		return
 	}
 	f, m, errs := s.readMonitorForm(r)
-	tok := rand.Text()
-	if len(errs) == 0 {
-		m.State, m.TokenHash = store.MonitorTesting, store.HashToken(tok)
-		_, err := s.st.CreateMonitor(r.Context(), m)
-		if errors.Is(err, store.ErrConflict) {
-			errs["name"] = "This name is taken."
-		} else if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	m.State = store.MonitorTesting
+	tok, err := s.createFormMonitor(r.Context(), m, errs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	if len(errs) > 0 {
 		p, err := s.monitorsPage(r, u)

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"crypto/rand"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -51,4 +54,21 @@ func (s *Server) badMonitorAddr(ip netip.Addr) bool {
 		return true
 	}
 	return !s.cfg.AllowPrivate && (ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast())
+}
+
+// createFormMonitor stores m, read by readMonitorForm, with a new token and
+// returns the token (only its hash is stored). It does nothing when the
+// form has errors already, and adds one when the name is taken.
+func (s *Server) createFormMonitor(ctx context.Context, m store.Monitor, errs fieldErrors) (string, error) {
+	if len(errs) > 0 {
+		return "", nil
+	}
+	tok := rand.Text()
+	m.TokenHash = store.HashToken(tok)
+	_, err := s.st.CreateMonitor(ctx, m)
+	if errors.Is(err, store.ErrConflict) {
+		errs["name"] = "This name is taken."
+		return "", nil
+	}
+	return tok, err
 }

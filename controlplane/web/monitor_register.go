@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"errors"
 	"net/http"
 
 	"github.com/ntppool-ng/ntppool/controlplane/store"
@@ -23,16 +21,11 @@ func (s *Server) registerMonitor(w http.ResponseWriter, r *http.Request, u *stor
 		return
 	}
 	f, m, errs := s.readMonitorForm(r)
-	tok := rand.Text()
-	if len(errs) == 0 {
-		m.AccountID, m.State, m.TokenHash = u.AccountID, store.MonitorPending, store.HashToken(tok)
-		_, err := s.st.CreateMonitor(r.Context(), m)
-		if errors.Is(err, store.ErrConflict) {
-			errs["name"] = "This name is taken."
-		} else if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	m.AccountID, m.State = u.AccountID, store.MonitorPending
+	tok, err := s.createFormMonitor(r.Context(), m, errs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	if len(errs) > 0 {
 		p, err := s.ownMonitorsPage(r, u)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/ntppool-ng/ntppool/controlplane/registry"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 )
@@ -219,4 +221,56 @@ func TestAddServerByHostname(t *testing.T) {
 		t.Fatalf("servers %+v, want 127.0.0.8 and 127.0.0.9", srvs)
 	}
 	c.post("/manage/servers", url.Values{"ip": {"other.example.test"}}).want(t, http.StatusUnprocessableEntity, "other.example.test has no A or AAAA records")
+}
+
+// /verify/TOKEN is limited per client at the log-in rate: past the burst a
+// client gets 429, even with a good token (nothing changes), and other
+// clients are not affected.
+func TestVerifyIsRateLimited(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, func(c *Config) { c.AuthRate, c.AuthBurst = rate.Every(time.Hour), 3 })
+	c, _ := s.signUp("o@example.test")
+	r := c.post("/manage/servers", url.Values{"ip": {"127.0.0.6"}})
+	path := strings.TrimSuffix(r.Header.Get("Location"), "?done=added")
+	link := verifyURL(t, c, path+"/token")
+	for i := range 3 {
+		if code, body := fetchFrom(t, "127.0.0.6", http.MethodGet, s.ts.URL+"/verify/nonsense"); code != http.StatusNotFound {
+			t.Fatalf("guess %d: %d %q", i, code, body)
+		}
+	}
+	code, body := fetchFrom(t, "127.0.0.6", http.MethodGet, link)
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many verification attempts") {
+		t.Fatalf("past the burst: %d %q, want 429", code, body)
+	}
+	if srv := serverAt(t, s.st, "127.0.0.6"); !srv.VerifiedAt.IsZero() {
+		t.Fatal("a limited request verified the server")
+	}
+	if code, body := fetchFrom(t, "127.0.0.7", http.MethodGet, s.ts.URL+"/verify/nonsense"); code != http.StatusNotFound {
+		t.Fatalf("another client: %d %q", code, body)
+	}
+}
+
+// A lapsed claim leaves the account's list at once (the retention job
+// deletes it later) and gets no new verification command.
+func TestLapsedClaimIsNotListed(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil)
+	c, u := s.signUp("o@example.test")
+	ctx := context.Background()
+	now := time.Now()
+	claim := func(ip string, expires time.Time) int64 {
+		id, err := s.st.CreateClaim(ctx, store.Claim{IP: netip.MustParseAddr(ip), AccountID: u.AccountID, CreatedAt: now, VerifyExpires: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	claim("192.0.2.70", now.Add(time.Hour))
+	lapsed := claim("192.0.2.71", now.Add(-time.Minute))
+	page := c.get("/manage")
+	page.want(t, http.StatusOK, `<table id="claims">`, "192.0.2.70")
+	if strings.Contains(page.body, "192.0.2.71") {
+		t.Error("the lapsed claim is listed")
+	}
+	c.post("/manage/claims/"+strconvI(lapsed)+"/token", nil).want(t, http.StatusNotFound)
 }

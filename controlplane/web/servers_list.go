@@ -80,7 +80,14 @@ func (s *Server) serversPage(ctx context.Context, u *store.User) (serversPage, e
 	for _, srv := range srvs {
 		p.Servers = append(p.Servers, s.serverRow(c, srv))
 	}
-	p.Claims, err = s.st.AccountClaims(ctx, u.AccountID)
+	claims, err := s.st.AccountClaims(ctx, u.AccountID)
+	// A lapsed claim waits only for the retention job to delete it.
+	now := s.now()
+	for _, c := range claims {
+		if c.VerifyExpires.After(now) {
+			p.Claims = append(p.Claims, c)
+		}
+	}
 	return p, err
 }
 

@@ -32,6 +32,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		text(http.StatusBadRequest, "The request's source address could not be read.")
 		return
 	}
+	// Tokens are too long to guess, but each try costs lookups: a client
+	// gets the log-in rate, in a bucket of its own.
+	if !s.limits.allow(s.now(), s.verifyLimit(r)) {
+		text(http.StatusTooManyRequests, "Too many verification attempts from your network. Please wait a minute and try again.")
+		return
+	}
 	srv, err := s.reg.Verify(r.Context(), r.PathValue("token"), from)
 	if ws, ok := errors.AsType[*registry.WrongSourceError](err); ok {
 		text(http.StatusForbidden, "Not verified: "+ws.Error()+".")

@@ -73,8 +73,9 @@ type Config struct {
 	CountsTTL  time.Duration // home and zone page counts are at most this old: 30 s
 
 	// AuthRate and AuthBurst limit log-in, sign-up, reset and invitation
-	// attempts per client (an IPv4 address or an IPv6 /64) and per email
-	// address mailed: 10 a minute, burst 10.
+	// attempts, and apart from them /verify/ requests, per client (an IPv4
+	// address or an IPv6 /64) and per email address mailed: 10 a minute,
+	// burst 10.
 	AuthRate  rate.Limit
 	AuthBurst int
 	// AccountClientRate and AccountClientBurst limit password guesses at
@@ -203,7 +204,7 @@ type Server struct {
 	// bgMu orders bg.Add (page requests) against bg.Wait (Close): a
 	// WaitGroup must not get an Add while a Wait on a zero count is under way.
 	bgMu    sync.Mutex
-	mailQ   chan mailJob // see later
+	mailQ   chan mailJob // work for the mail worker (mail.go)
 	mailing atomic.Bool  // the mail worker runs
 	news    newsCache
 	handler http.Handler
@@ -249,10 +250,21 @@ func New(cfg Config, d Deps) (*Server, error) {
 // Handler is the whole site, to mount at "/".
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close waits for the background rebuild of the page counts, if one
-// runs; call it after the HTTP server has shut down.
+// Close waits for the background work (a rebuild of the page counts, the
+// mail worker), if any runs; call it after the HTTP server has shut down.
 func (s *Server) Close() {
 	s.bgMu.Lock()
 	s.bg.Wait()
 	s.bgMu.Unlock()
+}
+
+// background runs fn in a goroutine that Close waits for.
+func (s *Server) background(fn func()) {
+	s.bgMu.Lock()
+	s.bg.Add(1)
+	s.bgMu.Unlock()
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
 }
