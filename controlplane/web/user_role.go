@@ -27,10 +27,16 @@ func (s *Server) updateUserRole(w http.ResponseWriter, r *http.Request, u *store
 		s.errorPage(w, r, http.StatusBadRequest, "You cannot revoke your own admin role.")
 		return
 	}
-	target, err := s.st.User(r.Context(), id)
-	if err == nil {
-		err = s.st.SetUserRole(r.Context(), id, role, on)
-	}
+	// Roles are read and written back: one transaction, so two admins
+	// changing one user's roles at once cannot lose a change.
+	var target store.User
+	err = s.st.InTx(r.Context(), func(tx *store.Tx) error {
+		var err error
+		if target, err = tx.User(r.Context(), id); err != nil {
+			return err
+		}
+		return tx.SetUserRole(r.Context(), id, role, on)
+	})
 	if s.storeFailed(w, r, err) {
 		return
 	}
