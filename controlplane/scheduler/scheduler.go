@@ -113,7 +113,7 @@ func (s *Scheduler) Once(ctx context.Context) error {
 }
 
 // Cleanup marks deleted the servers whose deletion date has come and drops
-// history and batch ids past retention.
+// history, health buckets and batch ids past retention.
 func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 	ids, err := s.st.DeleteDueServers(ctx, now)
 	if err != nil {
@@ -127,6 +127,10 @@ func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 		if _, err := s.st.DeleteLogScoresBefore(ctx, now.Add(-s.cfg.Retention)); err != nil {
 			return err
 		}
+	}
+	// Health buckets: selection reads one window and an hour back.
+	if _, err := s.st.DeletePairHealthBefore(ctx, now.Add(-2*s.cfg.Assign.HealthWindow)); err != nil {
+		return err
 	}
 	_, err = s.st.DeleteBatchesBefore(ctx, now.Add(-s.cfg.BatchRetention))
 	return err

@@ -3,35 +3,34 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
 // Per-pair health (probe count, average step, average RTT over the health
-// window, 24 h in production) is kept as two running buckets on the pair
-// row, updated by RecordProbes in the statement that stores the score:
-// the current bucket (window-aligned) and the one before it. Reading
-// counts the previous bucket by the share of it still inside the window,
-// the usual sliding-window estimate. Aggregating the probe history
-// instead cost 7 s per 2 million rows, and a day of a 10,000-server pool
-// holds about 17 million.
+// window, 24 h in production) is kept exactly, in buckets of a 24th of the
+// window (an hour): pair_health_hours holds per (monitor, server, bucket)
+// the count, the sum of steps and the sum of RTTs, added to by
+// RecordProbes in the batch's transaction. Reading sums the current bucket
+// and the 24 before it, so the window read covers at least the full health
+// window. Aggregating the probe history instead cost 7 s per 2 million
+// rows, and a day of a 10,000-server pool holds about 17 million.
 
-// healthSet is the SET clause that adds one probe (v.column5: its bucket,
-// v.column6: its step, v.column4: its RTT or NULL) to a pair's buckets.
-// Every expression reads the row as it was before the update.
-const healthSet = `
-	hp_points = CASE WHEN v.column5 = health_bucket + 1 THEN hc_points WHEN v.column5 > health_bucket + 1 THEN 0 ELSE hp_points END,
-	hp_step   = CASE WHEN v.column5 = health_bucket + 1 THEN hc_step   WHEN v.column5 > health_bucket + 1 THEN 0 ELSE hp_step END,
-	hp_rtt    = CASE WHEN v.column5 = health_bucket + 1 THEN hc_rtt    WHEN v.column5 > health_bucket + 1 THEN 0 ELSE hp_rtt END,
-	hp_rtt_n  = CASE WHEN v.column5 = health_bucket + 1 THEN hc_rtt_n  WHEN v.column5 > health_bucket + 1 THEN 0 ELSE hp_rtt_n END,
-	hc_points = CASE WHEN v.column5 > health_bucket THEN 1 ELSE hc_points + 1 END,
-	hc_step   = CASE WHEN v.column5 > health_bucket THEN v.column6 ELSE hc_step + v.column6 END,
-	hc_rtt    = CASE WHEN v.column5 > health_bucket THEN COALESCE(v.column4, 0) ELSE hc_rtt + COALESCE(v.column4, 0) END,
-	hc_rtt_n  = CASE WHEN v.column4 IS NULL THEN 0 ELSE 1 END + CASE WHEN v.column5 > health_bucket THEN 0 ELSE hc_rtt_n END,
-	health_bucket = CASE WHEN v.column5 > health_bucket THEN v.column5 ELSE health_bucket END`
+// healthBuckets is how many buckets the health window holds.
+const healthBuckets = 24
+
+// healthBucket is the start (Unix ms) of the bucket holding t.
+func healthBucket(t time.Time, window time.Duration) int64 {
+	w := max(window.Milliseconds()/healthBuckets, 1)
+	ms := t.UnixMilli()
+	return ms - ((ms%w)+w)%w
+}
 
 // Health is a pair's record over the health window.
 type Health struct {
-	Points  float64 // probes (estimated, see above)
+	Points  int64 // probes
 	AvgStep float64
 	AvgRTT  float64 // seconds; 0 when no probe had one
 }
@@ -43,33 +42,81 @@ type PairStatus struct {
 	Health              Health
 }
 
-// healthSQL estimates the window's sums from the two buckets: the
-// current bucket whole plus the previous one by the share still inside the
-// window (args: current bucket, share, current bucket - 1, share).
-func healthSQL(cur, prev string) string {
-	return `CASE WHEN health_bucket = ? THEN ` + cur + ` + ` + prev + ` * ?
-		WHEN health_bucket = ? THEN ` + cur + ` * ? ELSE 0 END`
-}
-
-// PairStatuses lists every pair with its health over window ending at now,
-// in no particular order: the scheduler's pass over all servers reads 50 x
-// 10,000 of them, so it gets only what it needs, the estimate done in SQL.
+// PairStatuses lists every pair with its health over the window ending at
+// now, in no particular order: the scheduler's pass over all servers reads
+// 50 x 10,000 of them, so it gets only what it needs, summed in SQL.
 func (q q) PairStatuses(ctx context.Context, now time.Time, window time.Duration) ([]PairStatus, error) {
-	w := max(window.Milliseconds(), 1)
-	cur := now.UnixMilli() / w
-	frac := 1 - float64(now.UnixMilli()%w)/float64(w) // share of the previous bucket still in the window
-	var args []any
-	for range 4 {
-		args = append(args, cur, frac, cur-1, frac)
-	}
-	points, step, rtt, rttN := healthSQL("hc_points", "hp_points"), healthSQL("hc_step", "hp_step"),
-		healthSQL("hc_rtt", "hp_rtt"), healthSQL("hc_rtt_n", "hp_rtt_n")
+	since := healthBucket(now, window) - healthBuckets*max(window.Milliseconds()/healthBuckets, 1)
 	return queryAll(ctx, q, "pair statuses", func(r rowScanner) (p PairStatus, err error) {
 		var avgStep, avgRTT sql.NullFloat64
-		err = r.Scan(&p.MonitorID, &p.ServerID, &p.State, &p.Health.Points, &avgStep, &avgRTT)
-		p.Health.AvgStep, p.Health.AvgRTT = avgStep.Float64, avgRTT.Float64
+		var points sql.NullInt64
+		err = r.Scan(&p.MonitorID, &p.ServerID, &p.State, &points, &avgStep, &avgRTT)
+		p.Health = Health{Points: points.Int64, AvgStep: avgStep.Float64, AvgRTT: avgRTT.Float64}
 		return p, err
-	}, `SELECT monitor_id, server_id, state, h.points, h.step / NULLIF(h.points, 0), h.rtt / NULLIF(h.rtt_n, 0)
-		FROM (SELECT monitor_id, server_id, state, `+points+` AS points, `+step+` AS step, `+rtt+` AS rtt, `+rttN+` AS rtt_n
-			FROM monitor_servers) AS h`, args...)
+	}, `SELECT ms.monitor_id, ms.server_id, ms.state, h.points, h.step / NULLIF(h.points, 0), h.rtt / NULLIF(h.rtt_n, 0)
+		FROM monitor_servers ms LEFT JOIN (
+			SELECT monitor_id, server_id, SUM(points) AS points, SUM(step_sum) AS step, SUM(rtt_sum) AS rtt, SUM(rtt_n) AS rtt_n
+			FROM pair_health_hours WHERE hour >= ? GROUP BY monitor_id, server_id) h
+		ON h.monitor_id = ms.monitor_id AND h.server_id = ms.server_id`, since)
+}
+
+// healthKey is one bucket of one pair.
+type healthKey struct {
+	monitorID, serverID, hour int64
+}
+
+type healthSums struct {
+	points, rttN int64
+	step, rtt    float64
+}
+
+// addHealth adds probes to their pairs' buckets: summed per bucket first
+// (one statement may not touch a row twice), then one upsert.
+func (q q) addHealth(ctx context.Context, monitorID int64, ups []ProbeUpdate, window time.Duration) error {
+	sums := make(map[healthKey]*healthSums, len(ups))
+	keys := make([]healthKey, 0, len(ups))
+	for _, u := range ups {
+		k := healthKey{monitorID, u.ServerID, healthBucket(u.Time, window)}
+		s := sums[k]
+		if s == nil {
+			s = &healthSums{}
+			sums[k] = s
+			keys = append(keys, k)
+		}
+		s.points++
+		s.step += u.Step
+		if u.RTT != nil {
+			s.rtt += *u.RTT
+			s.rttN++
+		}
+	}
+	for chunk := range slices.Chunk(keys, maxRowsPerInsert) {
+		args := make([]any, 0, 7*len(chunk))
+		for _, k := range chunk {
+			s := sums[k]
+			args = append(args, k.monitorID, k.serverID, k.hour, s.points, s.step, s.rtt, s.rttN)
+		}
+		vals := strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(chunk))
+		_, err := q.x.ExecContext(ctx, `INSERT INTO pair_health_hours
+			(monitor_id, server_id, hour, points, step_sum, rtt_sum, rtt_n) VALUES `+vals[:len(vals)-2]+`
+			ON CONFLICT (monitor_id, server_id, hour) DO UPDATE SET
+			points = pair_health_hours.points + excluded.points,
+			step_sum = pair_health_hours.step_sum + excluded.step_sum,
+			rtt_sum = pair_health_hours.rtt_sum + excluded.rtt_sum,
+			rtt_n = pair_health_hours.rtt_n + excluded.rtt_n`, args...)
+		if err != nil {
+			return fmt.Errorf("store: add health of %d probes of monitor %d: %w", len(chunk), monitorID, err)
+		}
+	}
+	return nil
+}
+
+// DeletePairHealthBefore drops health buckets that start before t (retention;
+// selection reads one health window back). It returns how many went.
+func (q q) DeletePairHealthBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := q.x.ExecContext(ctx, `DELETE FROM pair_health_hours WHERE hour < ?`, t.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete health before %v: %w", t, err)
+	}
+	return res.RowsAffected()
 }

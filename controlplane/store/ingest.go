@@ -120,29 +120,28 @@ type ProbeUpdate struct {
 	RTT      *float64
 }
 
-// RecordProbes stores several of one monitor's pairs' new scores, and adds
-// the probes to the pairs' health buckets (health.go; bucket length
-// window), in one statement (UPDATE … FROM VALUES: SQLite 3.33+ and
-// PostgreSQL alike).
+// RecordProbes stores several of one monitor's pairs' new scores in one
+// statement (UPDATE … FROM VALUES: SQLite 3.33+ and PostgreSQL alike), and
+// adds the probes to the pairs' health buckets (health.go; health window
+// window) in another.
 func (q q) RecordProbes(ctx context.Context, monitorID int64, ups []ProbeUpdate, window time.Duration) error {
 	if len(ups) == 0 {
 		return nil
 	}
-	w := max(window.Milliseconds(), 1)
-	args := make([]any, 0, 6*len(ups)+1)
+	args := make([]any, 0, 4*len(ups)+1)
 	for _, u := range ups {
-		args = append(args, u.ServerID, u.Score, u.Time.UnixMilli(), nullFloat(u.RTT), u.Time.UnixMilli()/w, u.Step)
+		args = append(args, u.ServerID, u.Score, u.Time.UnixMilli(), nullFloat(u.RTT))
 	}
 	args = append(args, monitorID)
-	vals := strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(ups))
+	vals := strings.Repeat("(?, ?, ?, ?), ", len(ups))
 	_, err := q.x.ExecContext(ctx, `UPDATE monitor_servers
-		SET score = v.column2, last_probe = v.column3, last_rtt = v.column4,`+healthSet+`
+		SET score = v.column2, last_probe = v.column3, last_rtt = v.column4
 		FROM (VALUES `+vals[:len(vals)-2]+`) AS v
 		WHERE monitor_servers.server_id = v.column1 AND monitor_servers.monitor_id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("store: record %d probes of monitor %d: %w", len(ups), monitorID, err)
 	}
-	return nil
+	return q.addHealth(ctx, monitorID, ups, window)
 }
 
 // ScoreUpdate is a server's new overall score.
