@@ -68,7 +68,7 @@ func TestSelectionPromotesHealthyMonitors(t *testing.T) {
 	for i, m := range mons {
 		for k := range 5 {
 			rtt := 0.001 * float64(i+1)
-			err := st.RecordProbes(ctx, m, []store.ProbeUpdate{{ServerID: sid, Score: 5, Step: 1,
+			err := st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: m, ServerID: sid, Score: 5, Step: 1,
 				Time: now.Add(-time.Duration(k) * time.Second), RTT: &rtt}}, cfg.HealthWindow)
 			if err != nil {
 				t.Fatal(err)
@@ -119,7 +119,7 @@ func TestCleanupDeletesDueServersAndOldHistory(t *testing.T) {
 	st.AddLogScore(ctx, store.LogScore{ServerID: sid, MonitorID: mons[0], Time: now, Score: 1})
 	st.AddMonitorServer(ctx, mons[0], sid, store.PairActive, now)
 	for _, at := range []time.Time{now.Add(-49 * time.Hour), now} {
-		if err := st.RecordProbes(ctx, mons[0], []store.ProbeUpdate{{ServerID: sid, Step: 1, Time: at}}, 24*time.Hour); err != nil {
+		if err := st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: mons[0], ServerID: sid, Step: 1, Time: at}}, 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -72,11 +71,11 @@ type healthSums struct {
 
 // addHealth adds probes to their pairs' buckets: summed per bucket first
 // (one statement may not touch a row twice), then one upsert.
-func (q q) addHealth(ctx context.Context, monitorID int64, ups []ProbeUpdate, window time.Duration) error {
+func (q q) addHealth(ctx context.Context, ups []ProbeUpdate, window time.Duration) error {
 	sums := make(map[healthKey]*healthSums, len(ups))
 	keys := make([]healthKey, 0, len(ups))
 	for _, u := range ups {
-		k := healthKey{monitorID, u.ServerID, healthBucket(u.Time, window)}
+		k := healthKey{u.MonitorID, u.ServerID, healthBucket(u.Time, window)}
 		s := sums[k]
 		if s == nil {
 			s = &healthSums{}
@@ -90,7 +89,7 @@ func (q q) addHealth(ctx context.Context, monitorID int64, ups []ProbeUpdate, wi
 			s.rttN++
 		}
 	}
-	for chunk := range slices.Chunk(keys, maxRowsPerInsert) {
+	return powerChunks(keys, func(chunk []healthKey) error {
 		args := make([]any, 0, 7*len(chunk))
 		for _, k := range chunk {
 			s := sums[k]
@@ -105,10 +104,10 @@ func (q q) addHealth(ctx context.Context, monitorID int64, ups []ProbeUpdate, wi
 			rtt_sum = pair_health_hours.rtt_sum + excluded.rtt_sum,
 			rtt_n = pair_health_hours.rtt_n + excluded.rtt_n`, args...)
 		if err != nil {
-			return fmt.Errorf("store: add health of %d probes of monitor %d: %w", len(chunk), monitorID, err)
+			return fmt.Errorf("store: add health of %d pairs: %w", len(chunk), err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // DeletePairHealthBefore drops health buckets that start before t (retention;

@@ -21,7 +21,7 @@ func TestHealthIsExactOverTheWindow(t *testing.T) {
 	h0 := time.UnixMilli(1_000 * time.Hour.Milliseconds()) // an hour boundary
 	probe := func(at time.Time, step float64, rtt *float64) {
 		t.Helper()
-		if err := st.RecordProbes(ctx, mid, []ProbeUpdate{{ServerID: sid, Score: 1, Step: step, Time: at, RTT: rtt}}, w); err != nil {
+		if err := st.RecordProbes(ctx, []ProbeUpdate{{MonitorID: mid, ServerID: sid, Score: 1, Step: step, Time: at, RTT: rtt}}, w); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,9 +66,9 @@ func TestHealthIsExactOverTheWindow(t *testing.T) {
 		t.Fatalf("after retention: %+v", h)
 	}
 	// Several probes of one bucket in one call add up.
-	err := st.RecordProbes(ctx, mid, []ProbeUpdate{
-		{ServerID: sid, Step: 1, Time: h0.Add(23*time.Hour + time.Minute)},
-		{ServerID: sid, Step: 1, Time: h0.Add(23*time.Hour + 2*time.Minute)},
+	err := st.RecordProbes(ctx, []ProbeUpdate{
+		{MonitorID: mid, ServerID: sid, Step: 1, Time: h0.Add(23*time.Hour + time.Minute)},
+		{MonitorID: mid, ServerID: sid, Step: 1, Time: h0.Add(23*time.Hour + 2*time.Minute)},
 	}, w)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -18,27 +20,28 @@ func TestSetAtATimeIngestion(t *testing.T) {
 	now := time.Now()
 	st.AddMonitorServer(ctx, m, ida, PairActive, now)
 
-	got, err := st.ProbeTargets(ctx, m, []netip.Addr{a, b, netip.MustParseAddr("192.0.2.99")})
+	got, err := st.ProbeTargets(ctx, []netip.Addr{a, b, netip.MustParseAddr("192.0.2.99")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || !got[a].HasPair || got[b].HasPair || got[b].ServerID != idb {
+	if len(got) != 2 || got[a].ServerID != ida || got[b].ServerID != idb {
 		t.Fatalf("ProbeTargets = %+v", got)
 	}
 	rtt := 0.004
-	if err := st.RecordProbes(ctx, m, []ProbeUpdate{{ServerID: ida, Score: 3.5, Step: 1, Time: now, RTT: &rtt}}, time.Hour); err != nil {
+	if err := st.RecordProbes(ctx, []ProbeUpdate{{MonitorID: m, ServerID: ida, Score: 3.5, Step: 1, Time: now, RTT: &rtt}}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := st.MonitorServer(ctx, m, ida)
-	if p.Score != 3.5 || p.LastRTT != rtt || p.LastProbe.UnixMilli() != now.UnixMilli() {
+	if p.Score != 3.5 || p.LastRTT != rtt || p.LastStep != 1 || p.LastProbe.UnixMilli() != now.UnixMilli() {
 		t.Fatalf("pair after RecordProbes: %+v", p)
 	}
-	if err := st.SetServerScores(ctx, []ScoreUpdate{{ida, 11}, {idb, -3}}, now); err != nil {
+	if err := st.SetServerScores(ctx, []ScoreUpdate{{ida, 11, now}, {idb, -3, now.Add(-time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
 	sa, _ := st.Server(ctx, ida)
 	sb, _ := st.Server(ctx, idb)
-	if sa.Score != 11 || sb.Score != -3 || sa.LastScoreUpdate.IsZero() {
+	if sa.Score != 11 || sb.Score != -3 || !sa.LastScoreUpdate.Equal(now.Truncate(time.Millisecond)) ||
+		!sb.LastScoreUpdate.Equal(now.Add(-time.Minute).Truncate(time.Millisecond)) {
 		t.Fatalf("scores %v %v", sa, sb)
 	}
 	off := 0.25
@@ -52,6 +55,13 @@ func TestSetAtATimeIngestion(t *testing.T) {
 	rows, err := st.ScoreLog(ctx, LogQuery{ServerID: ida, Monitor: LogAllMonitor, Limit: 10})
 	if err != nil || len(rows) != 2 {
 		t.Fatalf("ScoreLog = %v, %v", rows, err)
+	}
+	// The pair's score at a time: its newest history row at or before it.
+	if ps, ok, err := st.PairScoreAt(ctx, m, ida, now.Add(-time.Second)); err != nil || ok {
+		t.Fatalf("PairScoreAt before the first row = %+v, %v, %v", ps, ok, err)
+	}
+	if ps, ok, err := st.PairScoreAt(ctx, m, ida, now.Add(time.Second)); err != nil || !ok || ps.Score != 3.5 || ps.Step != 1 || ps.RTT != rtt {
+		t.Fatalf("PairScoreAt = %+v, %v, %v", ps, ok, err)
 	}
 	ps, err := st.PairStatuses(ctx, now, time.Hour)
 	if err != nil || len(ps) != 1 || ps[0].Health.Points <= 0 || ps[0].Health.AvgStep != 1 || ps[0].Health.AvgRTT != rtt {
@@ -110,5 +120,81 @@ func TestRetentionDeletesInChunks(t *testing.T) {
 	}
 	if left, _ := st.CountLogScores(ctx); left != 1 {
 		t.Fatalf("%d rows left, want 1", left)
+	}
+}
+
+func TestBatchStateAndRecordBatches(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	m1, _ := st.CreateMonitor(ctx, Monitor{Name: "m1", TokenHash: "h1"})
+	m2, _ := st.CreateMonitor(ctx, Monitor{Name: "m2", TokenHash: "h2"})
+	now := time.Now()
+	if last, n, seen, err := st.BatchState(ctx, m1, "0001"); err != nil || last != "" || n != 0 || seen {
+		t.Fatalf("BatchState before = %q %d %v %v", last, n, seen, err)
+	}
+	err := st.RecordBatches(ctx, []BatchRecord{{m1, "0001", 3}, {m1, "0003", 4}, {m2, "0002", 5}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, n, seen, err := st.BatchState(ctx, m1, "0001"); err != nil || last != "0003" || n != 3 || !seen {
+		t.Fatalf("BatchState = %q %d %v %v, want 0003 3 true", last, n, seen, err)
+	}
+	if last, _, seen, _ := st.BatchState(ctx, m2, "0009"); last != "0002" || seen {
+		t.Fatalf("BatchState of m2 = %q %v", last, seen)
+	}
+	// last_batch_id only grows.
+	if err := st.RecordBatches(ctx, []BatchRecord{{m2, "0001", 1}}, now); err != nil {
+		t.Fatal(err)
+	}
+	if last, _, _, _ := st.BatchState(ctx, m2, "x"); last != "0002" {
+		t.Fatalf("last batch went back to %q", last)
+	}
+	if _, _, _, err := st.BatchState(ctx, 999, "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown monitor: %v", err)
+	}
+}
+
+func TestPairReadsForIngest(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	now := time.Now()
+	var servers, mons []int64
+	for i := range 3 {
+		id, _ := st.CreateServer(ctx, Server{IP: netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}), InPool: true})
+		servers = append(servers, id)
+		m, _ := st.CreateMonitor(ctx, Monitor{Name: fmt.Sprint("m", i), TokenHash: fmt.Sprint("h", i)})
+		mons = append(mons, m)
+	}
+	for _, s := range servers {
+		for i, m := range mons {
+			st.AddMonitorServer(ctx, m, s, []string{PairActive, PairTesting, PairCandidate}[i], now)
+		}
+	}
+	var ups []ProbeUpdate
+	for _, s := range servers {
+		for i, m := range mons {
+			ups = append(ups, ProbeUpdate{MonitorID: m, ServerID: s, Score: 1, Time: now.Add(-time.Duration(i) * time.Hour)})
+		}
+	}
+	if err := st.RecordProbes(ctx, ups, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.PairsByKey(ctx, []PairKey{{mons[0], servers[1]}, {mons[2], servers[2]}, {mons[2], 999}})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("PairsByKey = %+v, %v", got, err)
+	}
+	// Active or testing and probed within the last 90 minutes: monitors 0 and 1.
+	got, err = st.RecentPairs(ctx, servers[:2], now.Add(-90*time.Minute))
+	if err != nil || len(got) != 4 {
+		t.Fatalf("RecentPairs = %+v, %v", got, err)
+	}
+	for _, p := range got {
+		if p.MonitorID == mons[2] {
+			t.Fatalf("candidate in RecentPairs: %+v", p)
+		}
+	}
+	got, err = st.PairsOfServers(ctx, servers)
+	if err != nil || len(got) != 9 {
+		t.Fatalf("PairsOfServers = %d pairs, %v", len(got), err)
 	}
 }

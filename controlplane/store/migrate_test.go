@@ -151,7 +151,7 @@ func TestUpgradeAppliesSkippedLegacyStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, col := range []string{"health_bucket", "hc_points", "hc_step", "hc_rtt", "hc_rtt_n", "hp_points", "hp_step", "hp_rtt", "hp_rtt_n"} {
+	for _, col := range []string{"health_bucket", "hc_points", "hc_step", "hc_rtt", "hc_rtt_n", "hp_points", "hp_step", "hp_rtt", "hp_rtt_n", "last_step"} {
 		if _, err := st.DB().Exec(`ALTER TABLE monitor_servers DROP COLUMN ` + col); err != nil {
 			t.Fatal(err)
 		}

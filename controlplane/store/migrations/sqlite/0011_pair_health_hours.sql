@@ -16,6 +16,10 @@ CREATE TABLE pair_health_hours (
 );
 CREATE INDEX pair_health_hours_hour ON pair_health_hours (hour);
 
+-- The step of the pair's newest result: an overall-score row records the
+-- chosen monitor row's step.
+ALTER TABLE monitor_servers ADD COLUMN last_step REAL;
+
 -- The last day of history seeds the buckets, so selection keeps its data
 -- across the upgrade.
 INSERT INTO pair_health_hours (monitor_id, server_id, hour, points, step_sum, rtt_sum, rtt_n)
