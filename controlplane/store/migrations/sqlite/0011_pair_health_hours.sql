@@ -2,7 +2,9 @@
 -- hour's probe count, sum of steps and sum of RTTs (rtt_n: probes that had
 -- one). Selection reads the sum of the last buckets; retention drops old
 -- ones. Replaces the two running buckets of step 3 (their columns stay,
--- unused). `hour` is the bucket's start, Unix ms.
+-- unused). `hour` is the bucket's start, Unix ms. WITHOUT ROWID: rows
+-- are kept in key order, so an upsert is one B-tree step and selection's
+-- sum per pair reads them in order.
 CREATE TABLE pair_health_hours (
 	monitor_id INTEGER NOT NULL,
 	server_id  INTEGER NOT NULL,
@@ -13,7 +15,7 @@ CREATE TABLE pair_health_hours (
 	rtt_n      INTEGER NOT NULL,
 	PRIMARY KEY (monitor_id, server_id, hour),
 	FOREIGN KEY (monitor_id, server_id) REFERENCES monitor_servers (monitor_id, server_id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX pair_health_hours_hour ON pair_health_hours (hour);
 
 -- The step of the pair's newest result: an overall-score row records the
