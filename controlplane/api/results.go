@@ -194,6 +194,7 @@ type group struct {
 	// batches accepted in this group: results per batch, newest per monitor
 	batches map[monitorBatch]int
 	newest  map[int64]string
+	stored  map[store.MonitorBatch]store.BatchState // as the group found them
 
 	logs    []store.LogScore
 	probes  []store.ProbeUpdate
@@ -219,6 +220,14 @@ func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) 
 				oldest = r.Time
 			}
 		}
+	}
+	var bs []store.MonitorBatch
+	for _, j := range jobs {
+		bs = append(bs, store.MonitorBatch{MonitorID: j.m.ID, BatchID: j.res.BatchID})
+	}
+	var err error
+	if g.stored, err = tx.BatchStates(ctx, bs); err != nil {
+		return nil, err
 	}
 	window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
 	targets, pairs, err := tx.IngestView(ctx, own, oldest.Add(-window))
@@ -257,15 +266,15 @@ func (g *group) ingest(ctx context.Context, j *ingestJob) error {
 		j.ack.Accepted, j.ack.Duplicate = n, true
 		return nil
 	}
-	last, n, seen, err := g.tx.BatchState(ctx, m.ID, res.BatchID)
-	if err != nil {
-		return err
+	st, ok := g.stored[store.MonitorBatch{MonitorID: m.ID, BatchID: res.BatchID}]
+	if !ok {
+		return refuse(http.StatusForbidden, "monitor no longer exists") // deleted since its token was checked
 	}
-	if seen {
-		j.ack.Accepted, j.ack.Duplicate = n, true
+	if st.Seen {
+		j.ack.Accepted, j.ack.Duplicate = st.Accepted, true
 		return nil
 	}
-	last = max(last, g.newest[m.ID])
+	last := max(st.Last, g.newest[m.ID])
 	switch {
 	case res.BatchID == last:
 		// Committed before and forgotten by retention: still a replay.

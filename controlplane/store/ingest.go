@@ -30,10 +30,10 @@ type ProbeTarget struct {
 // Addresses without a live server are absent from the map.
 func (q q) ProbeTargets(ctx context.Context, ips []netip.Addr) (map[netip.Addr]ProbeTarget, error) {
 	out := make(map[netip.Addr]ProbeTarget, len(ips))
-	err := padRows(ips, func(chunk []netip.Addr) error {
+	err := padRows(ips, netip.Addr{}, func(chunk []netip.Addr) error {
 		args := make([]any, len(chunk))
 		for i, ip := range chunk {
-			args[i] = ip.Unmap().String()
+			args[i] = ipArg(ip)
 		}
 		rows, err := q.x.QueryContext(ctx, `SELECT id, ip, stratum, score, last_score_update
 			FROM servers WHERE deleted_at IS NULL AND ip IN (`+placeholders(len(chunk))+`)`, args...)
@@ -119,7 +119,7 @@ func (q q) AddLogScores(ctx context.Context, ls []LogScore) error {
 // within each statement of at most maxPadded servers.
 func (q q) PairsOfServers(ctx context.Context, serverIDs []int64) ([]MonitorServer, error) {
 	var out []MonitorServer
-	err := padRows(serverIDs, func(chunk []int64) error {
+	err := padRows(serverIDs, 0, func(chunk []int64) error {
 		ps, err := q.pairs(ctx, "pairs of servers",
 			`WHERE server_id IN (`+placeholders(len(chunk))+`) ORDER BY server_id, monitor_id`, int64Args(chunk)...)
 		out = append(out, ps...)
@@ -135,14 +135,13 @@ type PairKey struct{ MonitorID, ServerID int64 }
 // twice may come back twice).
 func (q q) PairsByKey(ctx context.Context, keys []PairKey) ([]MonitorServer, error) {
 	var out []MonitorServer
-	err := padRows(keys, func(chunk []PairKey) error {
+	err := padRows(keys, PairKey{}, func(chunk []PairKey) error {
 		args := make([]any, 0, 2*len(chunk))
 		for _, k := range chunk {
 			args = append(args, k.MonitorID, k.ServerID)
 		}
-		vals := strings.Repeat("(?, ?), ", len(chunk))
 		ps, err := queryAll(ctx, q, "pairs by key", scanPair, `SELECT `+pairColsMS+`
-			FROM monitor_servers ms JOIN (VALUES `+vals[:len(vals)-2]+`) AS v
+			FROM monitor_servers ms JOIN (VALUES `+valuesList(len(chunk), "BIGINT", "BIGINT")+`) AS v
 			ON ms.monitor_id = v.column1 AND ms.server_id = v.column2`, args...)
 		out = append(out, ps...)
 		return err
@@ -154,7 +153,7 @@ func (q q) PairsByKey(ctx context.Context, keys []PairKey) ([]MonitorServer, err
 // or after since: all that the recent median's first two rules can use.
 func (q q) RecentPairs(ctx context.Context, serverIDs []int64, since time.Time) ([]MonitorServer, error) {
 	var out []MonitorServer
-	err := padRows(serverIDs, func(chunk []int64) error {
+	err := padRows(serverIDs, 0, func(chunk []int64) error {
 		ps, err := q.pairs(ctx, "recent pairs of servers", `WHERE server_id IN (`+placeholders(len(chunk))+`)
 			AND state IN ('active', 'testing') AND last_probe >= ?`, append(int64Args(chunk), since.UnixMilli())...)
 		out = append(out, ps...)
@@ -163,12 +162,41 @@ func (q q) RecentPairs(ctx context.Context, serverIDs []int64, since time.Time) 
 	return out, err
 }
 
+// ipArg is an address as stored; the zero Addr (padding) is "", which no
+// row has.
+func ipArg(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.Unmap().String()
+}
+
 func int64Args(ids []int64) []any {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
 	return args
+}
+
+// valuesList is the rows of a VALUES list of n rows of placeholders, the
+// first row's cast to types: PostgreSQL takes an untyped VALUES column for
+// text, and the later rows follow the first's types.
+func valuesList(n int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("CAST(? AS " + t + ")")
+	}
+	b.WriteString(")")
+	row := ", (" + placeholders(len(types)) + ")"
+	for range n - 1 {
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 func placeholders(n int) string {
@@ -205,15 +233,15 @@ func (q q) RecordProbes(ctx context.Context, ups []ProbeUpdate, window time.Dura
 			}
 		}
 	}
-	err := padRows(final, func(chunk []ProbeUpdate) error {
+	err := powerChunks(final, func(chunk []ProbeUpdate) error {
 		args := make([]any, 0, 6*len(chunk))
 		for _, u := range chunk {
 			args = append(args, u.MonitorID, u.ServerID, u.Score, u.Time.UnixMilli(), nullFloat(u.RTT), u.Step)
 		}
-		vals := strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk))
+		vals := valuesList(len(chunk), "BIGINT", "BIGINT", "DOUBLE PRECISION", "BIGINT", "DOUBLE PRECISION", "DOUBLE PRECISION")
 		_, err := q.x.ExecContext(ctx, `UPDATE monitor_servers
 			SET score = v.column3, last_probe = v.column4, last_rtt = v.column5, last_step = v.column6
-			FROM (VALUES `+vals[:len(vals)-2]+`) AS v
+			FROM (VALUES `+vals+`) AS v
 			WHERE monitor_servers.monitor_id = v.column1 AND monitor_servers.server_id = v.column2`, args...)
 		return err
 	})
@@ -234,14 +262,13 @@ type ScoreUpdate struct {
 // SetServerScores stores several overall scores, each with the time of the
 // result it came from; a server appears at most once.
 func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate) error {
-	err := padRows(ups, func(chunk []ScoreUpdate) error {
+	err := powerChunks(ups, func(chunk []ScoreUpdate) error {
 		args := make([]any, 0, 3*len(chunk))
 		for _, u := range chunk {
 			args = append(args, u.ServerID, u.Score, u.Time.UnixMilli())
 		}
-		vals := strings.Repeat("(?, ?, ?), ", len(chunk))
 		_, err := q.x.ExecContext(ctx, `UPDATE servers SET score = v.column2, last_score_update = v.column3
-			FROM (VALUES `+vals[:len(vals)-2]+`) AS v WHERE servers.id = v.column1`, args...)
+			FROM (VALUES `+valuesList(len(chunk), "BIGINT", "DOUBLE PRECISION", "BIGINT")+`) AS v WHERE servers.id = v.column1`, args...)
 		return err
 	})
 	if err != nil {
@@ -250,17 +277,53 @@ func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate) error {
 	return nil
 }
 
-// BatchState is what a submission needs to know about its batch in one
-// read: the monitor's newest batch id, and whether this batch was committed
-// (with how many results).
-func (q q) BatchState(ctx context.Context, monitorID int64, batchID string) (last string, accepted int, seen bool, err error) {
-	var n sql.NullInt64
-	err = q.x.QueryRowContext(ctx, `SELECT m.last_batch_id, b.accepted FROM monitors m
-		LEFT JOIN batches b ON b.monitor_id = m.id AND b.batch_id = ? WHERE m.id = ?`, batchID, monitorID).Scan(&last, &n)
+// BatchState is what a submission needs to know about its batch: the
+// monitor's newest batch id, and whether this batch was committed (with how
+// many results).
+type BatchState struct {
+	Last     string
+	Accepted int
+	Seen     bool
+}
+
+// MonitorBatch names a monitor's batch.
+type MonitorBatch struct {
+	MonitorID int64
+	BatchID   string
+}
+
+// BatchStates reads the state of several batches in one statement; a
+// batch of an unknown monitor is absent from the map.
+func (q q) BatchStates(ctx context.Context, bs []MonitorBatch) (map[MonitorBatch]BatchState, error) {
+	out := make(map[MonitorBatch]BatchState, len(bs))
+	err := padRows(bs, MonitorBatch{}, func(chunk []MonitorBatch) error {
+		args := make([]any, 0, 2*len(chunk))
+		for _, b := range chunk {
+			args = append(args, b.MonitorID, b.BatchID)
+		}
+		rows, err := q.x.QueryContext(ctx, `SELECT v.column1, v.column2, m.last_batch_id, b.accepted
+			FROM (VALUES `+valuesList(len(chunk), "BIGINT", "TEXT")+`) AS v JOIN monitors m ON m.id = v.column1
+			LEFT JOIN batches b ON b.monitor_id = v.column1 AND b.batch_id = v.column2`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k MonitorBatch
+			var st BatchState
+			var n sql.NullInt64
+			if err := rows.Scan(&k.MonitorID, &k.BatchID, &st.Last, &n); err != nil {
+				return err
+			}
+			st.Accepted, st.Seen = int(n.Int64), n.Valid
+			out[k] = st
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return "", 0, false, notFound(fmt.Sprintf("batch %s of monitor %d", batchID, monitorID), err)
+		return nil, fmt.Errorf("store: state of %d batches: %w", len(bs), err)
 	}
-	return last, int(n.Int64), n.Valid, nil
+	return out, nil
 }
 
 // BatchRecord is a committed batch.
@@ -294,15 +357,14 @@ func (q q) RecordBatches(ctx context.Context, bs []BatchRecord, t time.Time) err
 	for m, id := range newest {
 		last = append(last, BatchRecord{MonitorID: m, BatchID: id})
 	}
-	err = padRows(last, func(chunk []BatchRecord) error {
+	err = powerChunks(last, func(chunk []BatchRecord) error {
 		args := make([]any, 0, 2*len(chunk)+1)
 		args = append(args, t.UnixMilli())
 		for _, b := range chunk {
 			args = append(args, b.MonitorID, b.BatchID)
 		}
-		vals := strings.Repeat("(?, ?), ", len(chunk))
 		_, err := q.x.ExecContext(ctx, `UPDATE monitors SET last_batch_id = v.column2, last_seen = ?
-			FROM (VALUES `+vals[:len(vals)-2]+`) AS v WHERE monitors.id = v.column1 AND monitors.last_batch_id < v.column2`, args...)
+			FROM (VALUES `+valuesList(len(chunk), "BIGINT", "TEXT")+`) AS v WHERE monitors.id = v.column1 AND monitors.last_batch_id < v.column2`, args...)
 		return err
 	})
 	if err != nil {
@@ -344,22 +406,21 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 		}
 	}
 	keys := own
-	err := padRows(ips, func(ips []netip.Addr) error {
-		return padRows(keys, func(keys []MonitorIP) error {
+	err := padRows(ips, netip.Addr{}, func(ips []netip.Addr) error {
+		return padRows(keys, MonitorIP{}, func(keys []MonitorIP) error {
 			args := make([]any, 0, 1+2*len(keys)+len(ips))
 			args = append(args, since.UnixMilli())
 			for _, k := range keys {
-				args = append(args, k.MonitorID, k.IP.Unmap().String())
+				args = append(args, k.MonitorID, ipArg(k.IP))
 			}
 			for _, ip := range ips {
-				args = append(args, ip.Unmap().String())
+				args = append(args, ipArg(ip))
 			}
-			vals := strings.Repeat("(?, ?), ", len(keys))
 			rows, err := q.x.QueryContext(ctx, `SELECT s.id, s.ip, s.stratum, s.score, s.last_score_update,
 				ms.monitor_id, ms.state, ms.score, ms.last_probe, ms.last_rtt, ms.last_step
 				FROM servers s LEFT JOIN monitor_servers ms ON ms.server_id = s.id
 				AND ((ms.state IN ('active', 'testing') AND ms.last_probe >= ?)
-					OR (ms.monitor_id, s.ip) IN (VALUES `+vals[:len(vals)-2]+`))
+					OR (ms.monitor_id, s.ip) IN (VALUES `+valuesList(len(keys), "BIGINT", "TEXT")+`))
 				WHERE s.deleted_at IS NULL AND s.ip IN (`+placeholders(len(ips))+`)`, args...)
 			if err != nil {
 				return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -123,34 +122,43 @@ func TestRetentionDeletesInChunks(t *testing.T) {
 	}
 }
 
-func TestBatchStateAndRecordBatches(t *testing.T) {
+func TestBatchStatesAndRecordBatches(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)
 	m1, _ := st.CreateMonitor(ctx, Monitor{Name: "m1", TokenHash: "h1"})
 	m2, _ := st.CreateMonitor(ctx, Monitor{Name: "m2", TokenHash: "h2"})
 	now := time.Now()
-	if last, n, seen, err := st.BatchState(ctx, m1, "0001"); err != nil || last != "" || n != 0 || seen {
-		t.Fatalf("BatchState before = %q %d %v %v", last, n, seen, err)
+	state := func(m int64, id string) (BatchState, bool) {
+		t.Helper()
+		got, err := st.BatchStates(ctx, []MonitorBatch{{m, id}, {999, "x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[MonitorBatch{999, "x"}]; ok {
+			t.Fatal("state for an unknown monitor")
+		}
+		s, ok := got[MonitorBatch{m, id}]
+		return s, ok
+	}
+	if s, ok := state(m1, "0001"); !ok || s != (BatchState{}) {
+		t.Fatalf("before: %+v %v", s, ok)
 	}
 	err := st.RecordBatches(ctx, []BatchRecord{{m1, "0001", 3}, {m1, "0003", 4}, {m2, "0002", 5}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last, n, seen, err := st.BatchState(ctx, m1, "0001"); err != nil || last != "0003" || n != 3 || !seen {
-		t.Fatalf("BatchState = %q %d %v %v, want 0003 3 true", last, n, seen, err)
+	if s, _ := state(m1, "0001"); s != (BatchState{Last: "0003", Accepted: 3, Seen: true}) {
+		t.Fatalf("m1 0001: %+v", s)
 	}
-	if last, _, seen, _ := st.BatchState(ctx, m2, "0009"); last != "0002" || seen {
-		t.Fatalf("BatchState of m2 = %q %v", last, seen)
+	if s, _ := state(m2, "0009"); s != (BatchState{Last: "0002"}) {
+		t.Fatalf("m2 0009: %+v", s)
 	}
 	// last_batch_id only grows.
 	if err := st.RecordBatches(ctx, []BatchRecord{{m2, "0001", 1}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if last, _, _, _ := st.BatchState(ctx, m2, "x"); last != "0002" {
-		t.Fatalf("last batch went back to %q", last)
-	}
-	if _, _, _, err := st.BatchState(ctx, 999, "x"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("unknown monitor: %v", err)
+	if s, _ := state(m2, "x"); s.Last != "0002" {
+		t.Fatalf("last batch went back to %q", s.Last)
 	}
 }
 

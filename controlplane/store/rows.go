@@ -4,9 +4,9 @@ import "math/bits"
 
 // Multi-row statements are built for their row count, and every distinct
 // SQL text is a prepared statement in the cache (stmtcache.go). Sizes are
-// therefore kept to powers of two: an IN list or an UPDATE … FROM VALUES
-// is padded by repeating its last row (harmless there), and an INSERT is
-// cut into power-of-two chunks. A statement then has at most a dozen forms.
+// therefore kept to powers of two: an IN list is padded with a value that
+// matches nothing, and multi-row writes are cut into power-of-two chunks.
+// A statement then has at most a dozen forms.
 
 // maxPadded is the largest padded list or chunk (a power of two below
 // maxRowsPerInsert).
@@ -21,13 +21,14 @@ func paddedLen(n int) int {
 }
 
 // padRows cuts rows into chunks of at most maxPadded and calls fn with each
-// chunk padded to a power of two by repeating its last row.
-func padRows[T any](rows []T, fn func(chunk []T) error) error {
+// chunk padded to a power of two with filler, a value that matches no row
+// (an id of 0, an empty address).
+func padRows[T any](rows []T, filler T, fn func(chunk []T) error) error {
 	for len(rows) > 0 {
 		n := min(len(rows), maxPadded)
 		chunk := rows[:n:n]
 		for len(chunk) < paddedLen(n) {
-			chunk = append(chunk, rows[n-1])
+			chunk = append(chunk, filler)
 		}
 		if err := fn(chunk); err != nil {
 			return err
