@@ -260,7 +260,9 @@ type ScoreUpdate struct {
 }
 
 // SetServerScores stores several overall scores, each with the time of the
-// result it came from; a server appears at most once.
+// result it came from; a server appears at most once. A score from a result
+// not newer than the server's stored one is not stored: whatever the
+// caller read, a late result never overwrites a newer overall score.
 func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate) error {
 	err := powerChunks(ups, func(chunk []ScoreUpdate) error {
 		args := make([]any, 0, 3*len(chunk))
@@ -268,7 +270,8 @@ func (q q) SetServerScores(ctx context.Context, ups []ScoreUpdate) error {
 			args = append(args, u.ServerID, u.Score, u.Time.UnixMilli())
 		}
 		_, err := q.x.ExecContext(ctx, `UPDATE servers SET score = v.column2, last_score_update = v.column3
-			FROM (VALUES `+valuesList(len(chunk), "BIGINT", "DOUBLE PRECISION", "BIGINT")+`) AS v WHERE servers.id = v.column1`, args...)
+			FROM (VALUES `+valuesList(len(chunk), "BIGINT", "DOUBLE PRECISION", "BIGINT")+`) AS v
+			WHERE servers.id = v.column1 AND (servers.last_score_update IS NULL OR servers.last_score_update < v.column3)`, args...)
 		return err
 	})
 	if err != nil {

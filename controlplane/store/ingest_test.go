@@ -43,6 +43,15 @@ func TestSetAtATimeIngestion(t *testing.T) {
 		!sb.LastScoreUpdate.Equal(now.Add(-time.Minute).Truncate(time.Millisecond)) {
 		t.Fatalf("scores %v %v", sa, sb)
 	}
+	// An older result's score is not stored over a newer one.
+	if err := st.SetServerScores(ctx, []ScoreUpdate{{ida, 5, now.Add(-time.Second)}, {idb, 7, now}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ = st.Server(ctx, ida)
+	sb, _ = st.Server(ctx, idb)
+	if sa.Score != 11 || sb.Score != 7 {
+		t.Fatalf("after an older and a newer score: %v, %v; want 11 (kept), 7", sa.Score, sb.Score)
+	}
 	off := 0.25
 	err = st.AddLogScores(ctx, []LogScore{
 		{ServerID: ida, MonitorID: m, Time: now, Step: 1, Score: 3.5, Offset: &off, RTT: &rtt, Leap: 3, Error: "x"},
