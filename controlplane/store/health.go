@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -42,21 +43,42 @@ type PairStatus struct {
 }
 
 // PairStatuses lists every pair with its health over the window ending at
-// now, in no particular order: the scheduler's pass over all servers reads
-// 50 x 10,000 of them, so it gets only what it needs, summed in SQL.
+// now, by server.
 func (q q) PairStatuses(ctx context.Context, now time.Time, window time.Duration) ([]PairStatus, error) {
+	return q.PairStatusesOf(ctx, now, window, math.MinInt64, math.MaxInt64)
+}
+
+// PairStatusesOf lists the pairs of the servers with ids from first to last
+// with their health over the window ending at now, by server: the
+// scheduler's pass reads 50 x 10,000 of them or more, a range of servers at
+// a time, and gets only what it needs, summed in SQL.
+func (q q) PairStatusesOf(ctx context.Context, now time.Time, window time.Duration, first, last int64) ([]PairStatus, error) {
 	since := healthBucket(now, window) - healthBuckets*max(window.Milliseconds()/healthBuckets, 1)
+	var state sql.RawBytes
 	return queryAll(ctx, q, "pair statuses", func(r rowScanner) (p PairStatus, err error) {
 		var avgStep, avgRTT sql.NullFloat64
 		var points sql.NullInt64
-		err = r.Scan(&p.MonitorID, &p.ServerID, &p.State, &points, &avgStep, &avgRTT)
+		err = r.Scan(&p.MonitorID, &p.ServerID, &state, &points, &avgStep, &avgRTT)
+		p.State = pairState(state)
 		p.Health = Health{Points: points.Int64, AvgStep: avgStep.Float64, AvgRTT: avgRTT.Float64}
 		return p, err
 	}, `SELECT ms.monitor_id, ms.server_id, ms.state, h.points, h.step / NULLIF(h.points, 0), h.rtt / NULLIF(h.rtt_n, 0)
 		FROM monitor_servers ms LEFT JOIN (
-			SELECT monitor_id, server_id, SUM(points) AS points, SUM(step_sum) AS step, SUM(rtt_sum) AS rtt, SUM(rtt_n) AS rtt_n
-			FROM pair_health_hours WHERE hour >= ? GROUP BY monitor_id, server_id) h
-		ON h.monitor_id = ms.monitor_id AND h.server_id = ms.server_id`, since)
+			SELECT server_id, monitor_id, SUM(points) AS points, SUM(step_sum) AS step, SUM(rtt_sum) AS rtt, SUM(rtt_n) AS rtt_n
+			FROM pair_health_hours WHERE server_id BETWEEN ? AND ? AND hour >= ? GROUP BY server_id, monitor_id) h
+		ON h.monitor_id = ms.monitor_id AND h.server_id = ms.server_id
+		WHERE ms.server_id BETWEEN ? AND ? ORDER BY ms.server_id`, first, last, since, first, last)
+}
+
+// pairState is a stored state as one of the Pair* constants, so a pass over
+// millions of pairs does not allocate a string for each.
+func pairState(b []byte) string {
+	for _, s := range [...]string{PairActive, PairTesting, PairCandidate, PairPaused} {
+		if string(b) == s {
+			return s
+		}
+	}
+	return string(b)
 }
 
 // healthKey is one bucket of one pair.

@@ -13,7 +13,7 @@ CREATE TABLE pair_health_hours (
 	step_sum   REAL NOT NULL,
 	rtt_sum    REAL NOT NULL,
 	rtt_n      INTEGER NOT NULL,
-	PRIMARY KEY (monitor_id, server_id, hour),
+	PRIMARY KEY (server_id, monitor_id, hour), -- by server: selection reads ranges of servers
 	FOREIGN KEY (monitor_id, server_id) REFERENCES monitor_servers (monitor_id, server_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX pair_health_hours_hour ON pair_health_hours (hour);
