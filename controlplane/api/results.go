@@ -89,11 +89,13 @@ type ingestJob struct {
 // write lock it holds) stays short.
 const maxGroup = 128
 
-// ingestQueue is group commit without a goroutine of its own: the request
-// that finds no commit running becomes the committer and stores whatever
-// batches are waiting, group after group, until none are left; the others
-// wait for their batch's commit. With many monitors submitting at once a
-// commit carries many batches, and its statements many rows.
+// ingestQueue is group commit without a long-lived goroutine: the request
+// that finds no commit running becomes the committer and stores every
+// batch waiting (its own among them) in one transaction; the others wait
+// for their batch's commit. Batches that arrived meanwhile are stored by a
+// goroutine that runs until the queue is empty, so the committer's own
+// answer is not held up by later traffic. With many monitors submitting at
+// once a commit carries many batches, and its statements many rows.
 type ingestQueue struct {
 	mu      sync.Mutex
 	pending []*ingestJob
@@ -119,23 +121,41 @@ func (q *ingestQueue) submit(ctx context.Context, job *ingestJob, commit func(co
 	q.mu.Unlock()
 	// The committer's own request may end; the others' batches may not.
 	ctx = context.WithoutCancel(ctx)
-	for {
-		q.mu.Lock()
-		n := min(len(q.pending), maxGroup)
-		group := q.pending[:n:n]
-		q.pending = q.pending[n:]
-		if n == 0 {
-			q.pending = nil
-			q.running = false
-			q.mu.Unlock()
-			return nil
-		}
-		q.mu.Unlock()
+	if q.commitNext(ctx, commit) {
+		go q.drain(ctx, commit)
+	}
+	return nil
+}
+
+// drain commits groups until none is waiting.
+func (q *ingestQueue) drain(ctx context.Context, commit func(context.Context, []*ingestJob)) {
+	for q.commitNext(ctx, commit) {
+	}
+}
+
+// commitNext commits the next group of waiting batches (the running
+// committer only) and reports whether more are waiting; when none are, the
+// queue has no committer any more.
+func (q *ingestQueue) commitNext(ctx context.Context, commit func(context.Context, []*ingestJob)) bool {
+	q.mu.Lock()
+	n := min(len(q.pending), maxGroup)
+	group := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	q.mu.Unlock()
+	if n > 0 {
 		commit(ctx, group)
 		for _, j := range group {
 			close(j.done)
 		}
 	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.pending = nil
+		q.running = false
+		return false
+	}
+	return true
 }
 
 // commitGroup stores a group of batches in one transaction. Each job ends
