@@ -175,7 +175,7 @@ func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
 				if _, ok := errors.AsType[*apiError](err); !ok {
 					return err
 				}
-				j.err = err
+				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
 			}
 		}
 		return g.write(ctx)
