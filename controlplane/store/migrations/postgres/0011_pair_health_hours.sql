@@ -16,6 +16,12 @@ CREATE TABLE pair_health_hours (
 );
 CREATE INDEX pair_health_hours_hour ON pair_health_hours (hour);
 
+-- Selection reads every pair's state by server: an index that holds it
+-- spares a table lookup per pair (the old one, on server_id alone, is its
+-- prefix).
+CREATE INDEX monitor_servers_server_state ON monitor_servers (server_id, monitor_id, state);
+DROP INDEX IF EXISTS monitor_servers_server;
+
 -- The step of the pair's newest result: an overall-score row records the
 -- chosen monitor row's step.
 ALTER TABLE monitor_servers ADD COLUMN last_step DOUBLE PRECISION;
