@@ -49,25 +49,56 @@ func (q q) PairStatuses(ctx context.Context, now time.Time, window time.Duration
 }
 
 // PairStatusesOf lists the pairs of the servers with ids from first to last
-// with their health over the window ending at now, by server: the
-// scheduler's pass reads 50 x 10,000 of them or more, a range of servers at
-// a time, and gets only what it needs, summed in SQL.
+// with their health over the window ending at now, by server then monitor:
+// the scheduler's pass reads 50 x 10,000 of them or more, a range of
+// servers at a time, and gets only what it needs. The pairs and their
+// summed buckets come as two streams in key order (an index scan and a
+// primary-key scan, neither sorted nor joined by the database), merged here.
 func (q q) PairStatusesOf(ctx context.Context, now time.Time, window time.Duration, first, last int64) ([]PairStatus, error) {
 	since := healthBucket(now, window) - healthBuckets*max(window.Milliseconds()/healthBuckets, 1)
 	var state sql.RawBytes
-	return queryAll(ctx, q, "pair statuses", func(r rowScanner) (p PairStatus, err error) {
-		var avgStep, avgRTT sql.NullFloat64
-		var points sql.NullInt64
-		err = r.Scan(&p.MonitorID, &p.ServerID, &state, &points, &avgStep, &avgRTT)
+	out, err := queryAll(ctx, q, "pair statuses", func(r rowScanner) (p PairStatus, err error) {
+		err = r.Scan(&p.ServerID, &p.MonitorID, &state)
 		p.State = pairState(state)
-		p.Health = Health{Points: points.Int64, AvgStep: avgStep.Float64, AvgRTT: avgRTT.Float64}
 		return p, err
-	}, `SELECT ms.monitor_id, ms.server_id, ms.state, h.points, h.step / NULLIF(h.points, 0), h.rtt / NULLIF(h.rtt_n, 0)
-		FROM monitor_servers ms LEFT JOIN (
-			SELECT server_id, monitor_id, SUM(points) AS points, SUM(step_sum) AS step, SUM(rtt_sum) AS rtt, SUM(rtt_n) AS rtt_n
-			FROM pair_health_hours WHERE server_id BETWEEN ? AND ? AND hour >= ? GROUP BY server_id, monitor_id) h
-		ON h.monitor_id = ms.monitor_id AND h.server_id = ms.server_id
-		WHERE ms.server_id BETWEEN ? AND ? ORDER BY ms.server_id`, first, last, since, first, last)
+	}, `SELECT server_id, monitor_id, state FROM monitor_servers
+		WHERE server_id BETWEEN ? AND ? ORDER BY server_id, monitor_id`, first, last)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.x.QueryContext(ctx, `SELECT server_id, monitor_id, SUM(points), SUM(step_sum), SUM(rtt_sum), SUM(rtt_n)
+		FROM pair_health_hours WHERE server_id BETWEEN ? AND ? AND hour >= ?
+		GROUP BY server_id, monitor_id ORDER BY server_id, monitor_id`, first, last, since)
+	if err != nil {
+		return nil, fmt.Errorf("store: pair health: %w", err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var sid, mid, points, rttN int64
+		var step, rtt float64
+		if err := rows.Scan(&sid, &mid, &points, &step, &rtt, &rttN); err != nil {
+			return nil, fmt.Errorf("store: pair health: %w", err)
+		}
+		for i < len(out) && (out[i].ServerID < sid || out[i].ServerID == sid && out[i].MonitorID < mid) {
+			i++
+		}
+		if i == len(out) {
+			break
+		}
+		if out[i].ServerID != sid || out[i].MonitorID != mid || points == 0 {
+			continue // buckets of a pair that is gone
+		}
+		h := &out[i].Health
+		h.Points, h.AvgStep = points, step/float64(points)
+		if rttN > 0 {
+			h.AvgRTT = rtt / float64(rttN)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pair health: %w", err)
+	}
+	return out, nil
 }
 
 // pairState is a stored state as one of the Pair* constants, so a pass over

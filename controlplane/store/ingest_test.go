@@ -214,4 +214,19 @@ func TestPairReadsForIngest(t *testing.T) {
 	if err != nil || len(got) != 9 {
 		t.Fatalf("PairsOfServers = %d pairs, %v", len(got), err)
 	}
+	// Every pair's health, merged from the buckets by server and monitor:
+	// one probe each (monitor 2's two hours back), step 0; a range of
+	// servers gives just theirs.
+	ps, err := st.PairStatuses(ctx, now, 24*time.Hour)
+	if err != nil || len(ps) != 9 {
+		t.Fatalf("PairStatuses = %+v, %v", ps, err)
+	}
+	for _, p := range ps {
+		if p.Health.Points != 1 || p.State == "" {
+			t.Errorf("pair %d/%d: %+v", p.MonitorID, p.ServerID, p)
+		}
+	}
+	if ps, _ := st.PairStatusesOf(ctx, now, 24*time.Hour, servers[1], servers[1]); len(ps) != 3 || ps[0].ServerID != servers[1] {
+		t.Errorf("PairStatusesOf one server = %+v", ps)
+	}
 }
