@@ -77,7 +77,7 @@ func benchSelectPass(b *testing.B, nServers int) {
 	}
 	// CPU time per pass: on a machine shared with other work, wall time
 	// says more about the neighbours than about the pass.
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(passes), "cpu-s/pass")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(passes), "cpu-s/pass")
 }
 
 // cpuTime is the CPU time (user and system) this process has used.
