@@ -123,12 +123,14 @@ type Server struct {
 	st    *store.Store
 	cfg   Config
 	stats Stats
+	queue ingestQueue // batches waiting for their group's commit (results.go)
 }
 
 // Stats count what the API did since start, for metrics.
 type Stats struct {
 	Results    atomic.Int64 // results committed
 	Batches    atomic.Int64 // batches committed
+	Commits    atomic.Int64 // transactions that stored batches (group commit: several batches each)
 	Duplicates atomic.Int64 // replayed batches answered from the store
 	Refused    atomic.Int64 // requests answered 4xx
 }

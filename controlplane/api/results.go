@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -43,61 +44,425 @@ func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Mon
 	writeJSON(w, http.StatusOK, ack)
 }
 
-// Submit checks a batch whole and stores it in one transaction; the Ack
-// it returns is for a committed batch.
+// Submit checks a batch whole and stores it; the Ack it returns is for a
+// committed batch. Batches submitted at the same time are stored together
+// in one transaction (see ingestQueue), each acknowledged after that
+// commit; a batch refused for itself (older, or a server not assigned) is
+// refused alone.
 func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Results) (monitorapi.Ack, error) {
 	if err := s.validate(m, res); err != nil {
 		return monitorapi.Ack{}, err
 	}
-	ack := monitorapi.Ack{BatchID: res.BatchID, Accepted: len(res.Results)}
 	if len(res.Results) == 0 {
 		// No ticket vouches for the batch id: recorded as the monitor's
 		// newest, a made-up "zzz…" would refuse every real batch as older.
 		// There is nothing to store, so nothing to replay either.
-		return ack, nil
+		return monitorapi.Ack{BatchID: res.BatchID, Accepted: 0}, nil
 	}
-	var changed []int64
-	err := s.st.InTx(ctx, func(tx *store.Tx) error {
-		changed = changed[:0]
-		n, seen, err := tx.BatchAccepted(ctx, m.ID, res.BatchID)
-		if err != nil {
-			return err
-		}
-		if seen {
-			ack.Accepted, ack.Duplicate = n, true
-			return nil
-		}
-		cur, err := tx.Monitor(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case res.BatchID == cur.LastBatchID:
-			// Committed before and forgotten by retention: still a replay.
-			ack.Accepted, ack.Duplicate = 0, true
-			return nil
-		case res.BatchID < cur.LastBatchID:
-			return refuse(http.StatusConflict, fmt.Sprintf("batch %s is older than the last one submitted", res.BatchID))
-		}
-		changed, err = s.ingest(ctx, tx, m.ID, res.Results)
-		if err != nil {
-			return err
-		}
-		return tx.RecordBatch(ctx, m.ID, res.BatchID, len(res.Results), s.cfg.Now())
-	})
-	if err != nil {
+	job := &ingestJob{m: m, res: res, done: make(chan struct{})}
+	if err := s.queue.submit(ctx, job, s.commitGroup); err != nil {
 		return monitorapi.Ack{}, err
 	}
-	if ack.Duplicate {
+	if job.err != nil {
+		return monitorapi.Ack{}, job.err
+	}
+	if job.ack.Duplicate {
 		s.stats.Duplicates.Add(1)
 	} else {
 		s.stats.Batches.Add(1)
-		s.stats.Results.Add(int64(ack.Accepted))
+		s.stats.Results.Add(int64(job.ack.Accepted))
 	}
-	if len(changed) > 0 {
-		s.cfg.OnScores(changed)
+	if len(job.changed) > 0 {
+		s.cfg.OnScores(job.changed)
 	}
-	return ack, nil
+	return job.ack, nil
+}
+
+// ingestJob is one batch waiting for its group's commit.
+type ingestJob struct {
+	m       store.Monitor
+	res     monitorapi.Results
+	ack     monitorapi.Ack
+	changed []int64 // servers whose overall score this batch updated
+	err     error   // the batch's refusal, or the group's failure
+	done    chan struct{}
+}
+
+// maxGroup bounds the batches of one transaction, so a commit (and the
+// write lock it holds) stays short.
+const maxGroup = 128
+
+// ingestQueue is group commit without a long-lived goroutine: the request
+// that finds no commit running becomes the committer and stores every
+// batch waiting (its own among them) in one transaction; the others wait
+// for their batch's commit. Batches that arrived meanwhile are stored by a
+// goroutine that runs until the queue is empty, so the committer's own
+// answer is not held up by later traffic. With many monitors submitting at
+// once a commit carries many batches, and its statements many rows.
+type ingestQueue struct {
+	mu      sync.Mutex
+	pending []*ingestJob
+	running bool
+}
+
+// submit queues job and returns after its group's commit (job.err tells
+// how it went), or when ctx ends first (the batch may still commit; a
+// replay is then answered as a duplicate).
+func (q *ingestQueue) submit(ctx context.Context, job *ingestJob, commit func(context.Context, []*ingestJob)) error {
+	q.mu.Lock()
+	q.pending = append(q.pending, job)
+	if q.running {
+		q.mu.Unlock()
+		select {
+		case <-job.done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("api: waiting for the commit of batch %s: %w", job.res.BatchID, ctx.Err())
+		}
+	}
+	q.running = true
+	q.mu.Unlock()
+	// The committer's own request may end; the others' batches may not.
+	ctx = context.WithoutCancel(ctx)
+	if q.commitNext(ctx, commit) {
+		go q.drain(ctx, commit)
+	}
+	return nil
+}
+
+// drain commits groups until none is waiting.
+func (q *ingestQueue) drain(ctx context.Context, commit func(context.Context, []*ingestJob)) {
+	for q.commitNext(ctx, commit) {
+	}
+}
+
+// commitNext commits the next group of waiting batches (the running
+// committer only) and reports whether more are waiting; when none are, the
+// queue has no committer any more.
+func (q *ingestQueue) commitNext(ctx context.Context, commit func(context.Context, []*ingestJob)) bool {
+	q.mu.Lock()
+	n := min(len(q.pending), maxGroup)
+	group := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	q.mu.Unlock()
+	if n > 0 {
+		commit(ctx, group)
+		for _, j := range group {
+			close(j.done)
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.pending = nil
+		q.running = false
+		return false
+	}
+	return true
+}
+
+// commitGroup stores a group of batches in one transaction. Each job ends
+// with its ack or its refusal; when the transaction fails, every job not
+// refused before gets the error (nothing of the group was stored).
+func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		for _, j := range jobs {
+			j.ack, j.changed, j.err = monitorapi.Ack{}, nil, nil
+		}
+		g, err := s.newGroup(ctx, tx, jobs)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if err := g.ingest(ctx, j); err != nil {
+				if _, ok := errors.AsType[*apiError](err); !ok {
+					return err
+				}
+				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
+			}
+		}
+		return g.write(ctx)
+	})
+	if err == nil {
+		s.stats.Commits.Add(1)
+	}
+	if err != nil {
+		for _, j := range jobs {
+			if j.err == nil || j.ack.Accepted > 0 {
+				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
+			}
+		}
+	}
+}
+
+// pairKey names a (monitor, server) pair.
+type pairKey struct{ monitor, server int64 }
+
+// monitorBatch names a monitor's batch.
+type monitorBatch struct {
+	monitor int64
+	batch   string
+}
+
+// group is one transaction's batches: the servers and pairs they touch,
+// read once and then kept in memory as the batches change them, and the
+// rows to write at the end, many per statement.
+type group struct {
+	s       *Server
+	tx      *store.Tx
+	servers map[netip.Addr]*store.ProbeTarget
+	pairs   map[pairKey]*store.IngestPair
+	byServ  map[int64][]*store.IngestPair
+	full    map[int64]bool // servers whose every pair is loaded
+	// batches accepted in this group: results per batch, newest per monitor
+	batches map[monitorBatch]int
+	newest  map[int64]string
+	stored  map[store.MonitorBatch]store.BatchState // as the group found them
+
+	logs    []store.LogScore
+	probes  []store.ProbeUpdate
+	scores  map[int64]store.ScoreUpdate
+	strata  map[int64]int
+	records []store.BatchRecord
+}
+
+// newGroup reads what the jobs' results touch: their servers, each
+// submitting monitor's pair, and the servers' active and testing pairs
+// probed recently enough for the recent median's first two rules (the
+// rest of a server's pairs is read only when those find nothing).
+func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) (*group, error) {
+	g := &group{s: s, tx: tx, batches: map[monitorBatch]int{}, newest: map[int64]string{},
+		scores: map[int64]store.ScoreUpdate{}, strata: map[int64]int{}, full: map[int64]bool{},
+		pairs: map[pairKey]*store.IngestPair{}, byServ: map[int64][]*store.IngestPair{}}
+	var own []store.MonitorIP
+	oldest := time.Time{}
+	for _, j := range jobs {
+		for _, r := range j.res.Results {
+			own = append(own, store.MonitorIP{MonitorID: j.m.ID, IP: r.IP})
+			if oldest.IsZero() || r.Time.Before(oldest) {
+				oldest = r.Time
+			}
+		}
+	}
+	var bs []store.MonitorBatch
+	for _, j := range jobs {
+		bs = append(bs, store.MonitorBatch{MonitorID: j.m.ID, BatchID: j.res.BatchID})
+	}
+	var err error
+	if g.stored, err = tx.BatchStates(ctx, bs); err != nil {
+		return nil, err
+	}
+	window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
+	targets, pairs, err := tx.IngestView(ctx, own, oldest.Add(-window))
+	if err != nil {
+		return nil, err
+	}
+	g.servers = make(map[netip.Addr]*store.ProbeTarget, len(targets))
+	for ip, t := range targets {
+		g.servers[ip] = &t
+	}
+	g.addPairs(pairs)
+	return g, nil
+}
+
+// addPairs takes pairs read from the store into the group; one it holds
+// already (maybe changed by a batch) stays as it is.
+func (g *group) addPairs(ps []store.IngestPair) {
+	for i := range ps {
+		p := &ps[i]
+		k := pairKey{p.MonitorID, p.ServerID}
+		if g.pairs[k] != nil {
+			continue
+		}
+		g.pairs[k] = p
+		g.byServ[p.ServerID] = append(g.byServ[p.ServerID], p)
+	}
+}
+
+// ingest checks one batch against what is stored (a replay, an older
+// batch, a server not assigned) and scores it: each result against the
+// pair's previous score, then the overall score of its server.
+func (g *group) ingest(ctx context.Context, j *ingestJob) error {
+	m, res := j.m, j.res
+	j.ack = monitorapi.Ack{BatchID: res.BatchID}
+	if n, ok := g.batches[monitorBatch{m.ID, res.BatchID}]; ok {
+		j.ack.Accepted, j.ack.Duplicate = n, true
+		return nil
+	}
+	st, ok := g.stored[store.MonitorBatch{MonitorID: m.ID, BatchID: res.BatchID}]
+	if !ok {
+		return refuse(http.StatusForbidden, "monitor no longer exists") // deleted since its token was checked
+	}
+	if st.Seen {
+		j.ack.Accepted, j.ack.Duplicate = st.Accepted, true
+		return nil
+	}
+	last := max(st.Last, g.newest[m.ID])
+	switch {
+	case res.BatchID == last:
+		// Committed before and forgotten by retention: still a replay.
+		j.ack.Duplicate = true
+		return nil
+	case res.BatchID < last:
+		return refuse(http.StatusConflict, fmt.Sprintf("batch %s is older than the last one submitted", res.BatchID))
+	}
+	results := slices.Clone(res.Results)
+	slices.SortStableFunc(results, func(a, b monitorapi.Result) int { return a.Time.Compare(b.Time) })
+	for _, r := range results {
+		if t, ok := g.servers[r.IP.Unmap()]; ok && g.pairs[pairKey{m.ID, t.ServerID}] == nil {
+			return refuse(http.StatusForbidden, fmt.Sprintf("server %s is not assigned to this monitor", r.IP))
+		}
+	}
+	for _, r := range results {
+		t, ok := g.servers[r.IP.Unmap()]
+		if !ok {
+			continue // deleted since it was handed out: nothing to score
+		}
+		if err := g.score(ctx, j, t, g.pairs[pairKey{m.ID, t.ServerID}], r); err != nil {
+			return err
+		}
+	}
+	j.ack.Accepted = len(res.Results)
+	g.batches[monitorBatch{m.ID, res.BatchID}] = len(res.Results)
+	g.newest[m.ID] = res.BatchID
+	g.records = append(g.records, store.BatchRecord{MonitorID: m.ID, BatchID: res.BatchID, Accepted: len(res.Results)})
+	return nil
+}
+
+// score applies one result: the pair's new score, its history row, and
+// the server's overall score when the result is newer than the server's
+// last overall-score update.
+func (g *group) score(ctx context.Context, j *ingestJob, t *store.ProbeTarget, p *store.IngestPair, r monitorapi.Result) error {
+	cfg := g.s.cfg
+	step := cfg.Score.Step(score.FromResult(r))
+	sc := cfg.Score.Next(p.Score, step)
+	off := r.Offset
+	if step.DropOffset {
+		off = nil
+	}
+	g.logs = append(g.logs, store.LogScore{ServerID: t.ServerID, MonitorID: p.MonitorID, Time: r.Time,
+		Step: step.Value, Score: sc, Offset: off, RTT: r.RTT, Leap: r.Leap, Error: resultError(r)})
+	g.probes = append(g.probes, store.ProbeUpdate{MonitorID: p.MonitorID, ServerID: t.ServerID, Score: sc,
+		Step: step.Value, Time: r.Time, RTT: r.RTT})
+	p.Score, p.LastProbe, p.LastStep, p.LastRTT = sc, r.Time, step.Value, 0
+	if r.RTT != nil {
+		p.LastRTT = *r.RTT
+	}
+	if r.Stratum >= 1 && r.Stratum <= 15 && r.Stratum != t.Stratum {
+		t.Stratum = r.Stratum
+		g.strata[t.ServerID] = r.Stratum
+	}
+	// A result not newer than the server's overall score leaves it alone:
+	// results arrive late and out of order.
+	if !t.LastScoreUpdate.IsZero() && !r.Time.After(t.LastScoreUpdate) {
+		return nil
+	}
+	chosen, ok, err := g.recentMedian(ctx, t.ServerID, r.Time)
+	if err != nil || !ok {
+		return err
+	}
+	if chosen.Score != t.Score || t.LastScoreUpdate.IsZero() {
+		var rtt *float64
+		if chosen.RTT > 0 {
+			v := chosen.RTT.Seconds()
+			rtt = &v
+		}
+		g.logs = append(g.logs, store.LogScore{ServerID: t.ServerID, Time: r.Time, Step: chosen.Step, Score: chosen.Score, RTT: rtt})
+	}
+	t.Score, t.LastScoreUpdate = chosen.Score, r.Time
+	g.scores[t.ServerID] = store.ScoreUpdate{ServerID: t.ServerID, Score: chosen.Score, Time: r.Time}
+	j.changed = append(j.changed, t.ServerID)
+	return nil
+}
+
+// recentMedian is the server's overall score at time at, from each
+// monitor's newest score at or before at. When no active or testing
+// monitor qualifies, the server's other pairs are read for the last rule.
+func (g *group) recentMedian(ctx context.Context, serverID int64, at time.Time) (score.MonitorScore, bool, error) {
+	var buf [16]score.MonitorScore
+	rows, err := g.rows(ctx, buf[:0], serverID, at)
+	if err != nil {
+		return score.MonitorScore{}, false, err
+	}
+	if !g.full[serverID] && !g.activeOrTesting(rows, at) {
+		ps, err := g.tx.PairsOfServers(ctx, []int64{serverID})
+		if err != nil {
+			return score.MonitorScore{}, false, err
+		}
+		for _, p := range ps {
+			g.addPairs([]store.IngestPair{{MonitorID: p.MonitorID, ServerID: p.ServerID, State: p.State, Score: p.Score,
+				LastProbe: p.LastProbe, LastRTT: p.LastRTT, LastStep: p.LastStep}})
+		}
+		g.full[serverID] = true
+		if rows, err = g.rows(ctx, rows[:0], serverID, at); err != nil {
+			return score.MonitorScore{}, false, err
+		}
+	}
+	chosen, ok := g.s.cfg.Score.RecentMedian(at, rows)
+	return chosen, ok, nil
+}
+
+// activeOrTesting reports whether a row counts for the recent median's
+// first two rules, those the pairs read up front serve.
+func (g *group) activeOrTesting(rows []score.MonitorScore, at time.Time) bool {
+	since := at.Add(-max(g.s.cfg.Score.ActiveWindow, g.s.cfg.Score.TestingWindow))
+	for _, r := range rows {
+		if (r.State == score.Active || r.State == score.Testing) && !r.Time.Before(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// rows appends each of the server's monitors' newest score at or before
+// at: the pair's current one, or for a pair scored after at (rare: its
+// result did not move the overall score), its history row.
+func (g *group) rows(ctx context.Context, rows []score.MonitorScore, serverID int64, at time.Time) ([]score.MonitorScore, error) {
+	for _, p := range g.byServ[serverID] {
+		st, err := score.ParseState(p.State)
+		if err != nil || p.LastProbe.IsZero() {
+			continue
+		}
+		row := score.MonitorScore{MonitorID: p.MonitorID, State: st, Score: p.Score, Step: p.LastStep,
+			RTT: time.Duration(p.LastRTT * float64(time.Second)), Time: p.LastProbe}
+		if p.LastProbe.After(at) {
+			old, ok, err := g.tx.PairScoreAt(ctx, p.MonitorID, serverID, at)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			row.Score, row.Step, row.Time = old.Score, old.Step, old.Time
+			row.RTT = time.Duration(old.RTT * float64(time.Second))
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// write stores what the group's batches changed, a few statements for the
+// whole group.
+func (g *group) write(ctx context.Context) error {
+	if err := g.tx.RecordProbes(ctx, g.probes, g.s.cfg.Assign.HealthWindow); err != nil {
+		return err
+	}
+	for id, st := range g.strata {
+		if err := g.tx.SetServerStratum(ctx, id, st); err != nil {
+			return err
+		}
+	}
+	scores := make([]store.ScoreUpdate, 0, len(g.scores))
+	for _, u := range g.scores {
+		scores = append(scores, u)
+	}
+	if err := g.tx.SetServerScores(ctx, scores); err != nil {
+		return err
+	}
+	if err := g.tx.AddLogScores(ctx, g.logs); err != nil {
+		return err
+	}
+	return g.tx.RecordBatches(ctx, g.records, g.s.cfg.Now())
 }
 
 // Bounds of a result's numbers. Beyond them a value is a forgery or a bug,
@@ -152,114 +517,6 @@ func (s *Server) validate(m store.Monitor, res monitorapi.Results) error {
 		}
 	}
 	return nil
-}
-
-// ingest scores each result against the pair's previous score, stores the
-// probe rows, then recomputes the overall score of every server touched.
-// It returns the servers whose overall score was updated. Reads and inserts
-// are set-at-a-time (see store/ingest.go).
-func (s *Server) ingest(ctx context.Context, tx *store.Tx, monitorID int64, results []monitorapi.Result) ([]int64, error) {
-	results = slices.Clone(results)
-	slices.SortStableFunc(results, func(a, b monitorapi.Result) int { return a.Time.Compare(b.Time) })
-	ips := make([]netip.Addr, len(results))
-	for i, r := range results {
-		ips[i] = r.IP.Unmap()
-	}
-	targets, err := tx.ProbeTargets(ctx, monitorID, ips)
-	if err != nil {
-		return nil, err
-	}
-	logs := make([]store.LogScore, 0, 2*len(results))
-	probes := make([]store.ProbeUpdate, 0, len(results))
-	touched := make([]store.ProbeTarget, 0, len(results))
-	newest := make([]time.Time, 0, len(results))
-	for _, r := range results {
-		t, ok := targets[r.IP.Unmap()]
-		if !ok {
-			continue // deleted since it was handed out: nothing to score
-		}
-		if !t.HasPair {
-			return nil, refuse(http.StatusForbidden, fmt.Sprintf("server %s is not assigned to this monitor", r.IP))
-		}
-		step := s.cfg.Score.Step(score.FromResult(r))
-		sc := s.cfg.Score.Next(t.PairScore, step)
-		off := r.Offset
-		if step.DropOffset {
-			off = nil
-		}
-		logs = append(logs, store.LogScore{ServerID: t.ServerID, MonitorID: monitorID, Time: r.Time,
-			Step: step.Value, Score: sc, Offset: off, RTT: r.RTT, Leap: r.Leap, Error: resultError(r)})
-		probes = append(probes, store.ProbeUpdate{ServerID: t.ServerID, Score: sc, Step: step.Value, Time: r.Time, RTT: r.RTT})
-		if r.Stratum >= 1 && r.Stratum <= 15 && r.Stratum != t.Stratum {
-			if err := tx.SetServerStratum(ctx, t.ServerID, r.Stratum); err != nil {
-				return nil, err
-			}
-		}
-		touched = append(touched, t)
-		newest = append(newest, r.Time)
-	}
-	// The pairs are read after this batch's updates: the median needs them.
-	if err := tx.RecordProbes(ctx, monitorID, probes, s.cfg.Assign.HealthWindow); err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(touched))
-	for i, t := range touched {
-		ids[i] = t.ServerID
-	}
-	pairs, err := tx.PairsOfServers(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	byServer := make(map[int64][]store.MonitorServer, len(ids))
-	for _, p := range pairs {
-		byServer[p.ServerID] = append(byServer[p.ServerID], p)
-	}
-	var changed []int64
-	var scores []store.ScoreUpdate
-	for i, t := range touched {
-		sc, l, ok := s.rescore(t, byServer[t.ServerID], newest[i])
-		if ok {
-			changed = append(changed, t.ServerID)
-			scores = append(scores, store.ScoreUpdate{ServerID: t.ServerID, Score: sc})
-		}
-		if l != nil {
-			logs = append(logs, *l)
-		}
-	}
-	if err := tx.SetServerScores(ctx, scores, s.cfg.Now()); err != nil {
-		return nil, err
-	}
-	return changed, tx.AddLogScores(ctx, logs)
-}
-
-// rescore recomputes a server's overall score ("recent median") at now, the
-// newest result's time, from its pairs (read after this batch's updates).
-// ok is false when no monitor qualifies (the score stays as it was); the
-// history row is non-nil when the value changed.
-func (s *Server) rescore(t store.ProbeTarget, pairs []store.MonitorServer, now time.Time) (float64, *store.LogScore, bool) {
-	var buf [16]score.MonitorScore
-	rows := buf[:0]
-	for _, p := range pairs {
-		st, err := score.ParseState(p.State)
-		if err != nil || p.LastProbe.IsZero() {
-			continue
-		}
-		rows = append(rows, score.MonitorScore{MonitorID: p.MonitorID, State: st, Score: p.Score,
-			RTT: time.Duration(p.LastRTT * float64(time.Second)), Time: p.LastProbe})
-	}
-	chosen, ok := s.cfg.Score.RecentMedian(now, rows)
-	if !ok {
-		return 0, nil, false
-	}
-	if chosen.Score == t.Score && !t.LastScoreUpdate.IsZero() {
-		return chosen.Score, nil, true
-	}
-	var rtt *float64
-	if chosen.RTT > 0 {
-		v := chosen.RTT.Seconds()
-		rtt = &v
-	}
-	return chosen.Score, &store.LogScore{ServerID: t.ServerID, Time: now, Step: chosen.Score - t.Score, Score: chosen.Score, RTT: rtt}, true
 }
 
 // resultError is the error text kept in history: the monitor's text, or a

@@ -19,6 +19,10 @@ type Config struct {
 	MaxChanges          int // 2
 	MaxChangesBlocked   int // 3
 	MaxChangesBootstrap int // 4
+	// BootstrapTesting: when a server has no testing monitor, up to this
+	// many candidates (or new monitors) become testing in one run, outside
+	// the change limits and without the data-point minimum.
+	BootstrapTesting int // 5
 
 	// A replacement must beat the incumbent's priority by ReplaceRatio of
 	// it and by ReplacePoints.
@@ -73,6 +77,7 @@ func DefaultConfig() Config {
 		MaxChanges:            2,
 		MaxChangesBlocked:     3,
 		MaxChangesBootstrap:   4,
+		BootstrapTesting:      5,
 		ReplaceRatio:          0.05,
 		ReplacePoints:         5,
 		MinPointsTesting:      9,

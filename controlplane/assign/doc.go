@@ -18,13 +18,25 @@
 //     active, 3 testing, 3 in all) or the spread rule (no two in one /20 or
 //     /44) next to better-ranked ones; an active monitor that is only
 //     globally testing goes back to testing.
-//  2. Active monitors above the target (7) are demoted, worst first, never
+//  2. Active monitors in poor health (no data or average step below 0)
+//     go back to testing, worst first, while a healthy active monitor
+//     stays (when every monitor sees the server badly, the server is at
+//     fault); never the last active one. Only healthy monitors are
+//     promoted to active.
+//  3. Active monitors above the target (7) are demoted, worst first, never
 //     the last one; testing monitors fill up to the target, best first
 //     (globally active, 32 data points); a testing monitor replaces the
 //     worst active when it is healthy and the active is not, or when its
 //     priority is lower by 5% and by 5 points.
-//  3. The same for testing monitors, target 5 + max(0, 7 - active),
-//     promoted from candidates with 9 data points.
+//  4. Bootstrap: a server that had no testing monitor at the start of the
+//     run gets up to 5 candidates (new rows included) promoted to testing
+//     at once, best first within the constraints, without the data-point
+//     minimum and outside the change limits; the run ends there. A new
+//     server is thus probed at the testing interval (45 min) from its
+//     first run, and with perfect answers reaches 10 after 14 probes,
+//     about 10 hours.
+//  5. Otherwise the same as 3 for testing monitors, target 5 + max(0,
+//     7 - active), promoted from candidates with 9 data points.
 //
 // Each run changes at most 2 monitors per category (active demotions,
 // testing demotions, promotions); 3 when more than one monitor is blocked,

@@ -27,6 +27,7 @@ type entry struct {
 	healthy bool         // Health.Healthy
 	prio    float64      // Health.Priority
 	spread  netip.Prefix // the monitor's spread network; invalid when the rule is off
+	created int          // index in planner.out of the change that created its row; -1: none
 }
 
 type planner struct {
@@ -72,6 +73,7 @@ func Plan(s Server, ms []MonitorStatus, cfg Config) []Change {
 	}
 	p.sort(sc)
 
+	bootstrap := p.count[score.Testing] == 0 && cfg.BootstrapTesting > 0
 	blocked := p.markIncumbents()
 	limit := cfg.MaxChanges
 	if blocked > 1 {
@@ -83,8 +85,13 @@ func Plan(s Server, ms []MonitorStatus, cfg Config) []Change {
 	p.budget = [categories]int{limit, limit, limit}
 
 	p.demoteBlocked()
+	p.demoteUnhealthy()
 	p.balanceActive()
-	p.balanceTesting()
+	// A bootstrap run stops there: the usual fill would add promotions
+	// with the data-point minimum the bootstrap has just waived.
+	if !bootstrap || p.bootstrap() == 0 {
+		p.balanceTesting()
+	}
 	return p.out
 }
 
@@ -94,7 +101,7 @@ func (p *planner) add(server netip.Addr, m *MonitorStatus) {
 	if mip.IsValid() && server.IsValid() && mip.Is4() != server.Is4() {
 		return
 	}
-	e := entry{m: m, state: m.State, healthy: m.Health.Healthy(), prio: m.Health.Priority()}
+	e := entry{m: m, state: m.State, healthy: m.Health.Healthy(), prio: m.Health.Priority(), created: -1}
 	e.static = m.Global.Works() &&
 		!(p.serverNet.IsValid() && mip.IsValid() && p.serverNet.Contains(mip)) &&
 		!(p.cfg.ExcludeOwnAccount && m.AccountID != 0 && m.AccountID == p.account)
@@ -110,6 +117,7 @@ func (p *planner) add(server netip.Addr, m *MonitorStatus) {
 			return
 		}
 		p.es = append(p.es, e)
+		p.es[len(p.es)-1].created = len(p.out)
 		p.set(len(p.es)-1, score.Candidate, ReasonNew)
 		return
 	}
@@ -205,6 +213,64 @@ func (p *planner) demoteBlocked() {
 	for i := range p.es {
 		p.es[i].inSet = p.es[i].state == score.Active || p.es[i].state == score.Testing
 	}
+}
+
+// demoteUnhealthy moves active monitors in poor health (no data or an
+// average step below 0) to testing, worst first, within the budget, while
+// a healthy active monitor remains: when every monitor sees the server
+// badly the server is at fault, not the monitors. It never takes the last
+// active monitor.
+func (p *planner) demoteUnhealthy() {
+	healthy := false
+	for i := range p.es {
+		if e := &p.es[i]; e.state == score.Active && e.healthy {
+			healthy = true
+			break
+		}
+	}
+	if !healthy {
+		return
+	}
+	for i := len(p.es) - 1; i >= 0 && p.count[score.Active] > 1; i-- {
+		e := &p.es[i]
+		if e.state != score.Active || e.healthy || e.frozen {
+			continue
+		}
+		if !p.take(activeDemotions) {
+			return
+		}
+		p.demoteActive(i, ReasonUnhealthy)
+	}
+}
+
+// bootstrap promotes up to BootstrapTesting candidates to testing, best
+// first within the constraints, without the data-point minimum and outside
+// the change limits, for a server that had no testing monitor: a new
+// server is then scored by several monitors at the testing interval from
+// its first run. Rows created in this run go straight to testing. It
+// returns the number promoted.
+func (p *planner) bootstrap() (promoted int) {
+	target := p.cfg.TargetTesting + max(0, p.cfg.TargetActive-p.count[score.Active])
+	n := min(p.cfg.BootstrapTesting, target-p.count[score.Testing])
+	for i := range p.es {
+		if promoted >= n {
+			break
+		}
+		e := &p.es[i]
+		if e.state != score.Candidate || (e.frozen && e.created < 0) || !e.static || !p.fits(i, score.Testing, -1) {
+			continue
+		}
+		promoted++
+		if e.created >= 0 { // new row: create it as testing
+			p.out[e.created].To, p.out[e.created].Reason = score.Testing, ReasonBootstrap
+			p.count[score.Candidate]--
+			p.count[score.Testing]++
+			e.state, e.inSet = score.Testing, true
+			continue
+		}
+		p.set(i, score.Testing, ReasonBootstrap)
+	}
+	return promoted
 }
 
 // demoteActive moves an active monitor to testing, or to candidate when it
@@ -327,8 +393,8 @@ func (p *planner) best(from, to score.State, without int) int {
 		if e.state != from || e.frozen || !e.static || e.m.Health.Points < minPoints {
 			continue
 		}
-		if to == score.Active && e.m.Global != GlobalActive {
-			continue
+		if to == score.Active && (e.m.Global != GlobalActive || !e.healthy) {
+			continue // only healthy, globally active monitors become active
 		}
 		if p.fits(i, to, without) {
 			return i

@@ -111,6 +111,12 @@ func checkRun(t *testing.T, ms []MonitorStatus, changes []Change, cfg Config) {
 	seen := map[int64]bool{}
 	var cat [categories]int
 	activesAfter := actives
+	testing, bootstraps := 0, 0
+	for _, m := range ms {
+		if m.State == score.Testing {
+			testing++
+		}
+	}
 	for _, c := range changes {
 		m, known := byID[c.MonitorID]
 		switch {
@@ -126,14 +132,23 @@ func checkRun(t *testing.T, ms []MonitorStatus, changes []Change, cfg Config) {
 		seen[c.MonitorID] = true
 		switch {
 		case c.From == score.None:
-			if c.To != score.Candidate || m.Global == GlobalDeleted {
+			bootstrapRow := c.To == score.Testing && c.Reason == ReasonBootstrap && m.Global.Works()
+			if (c.To != score.Candidate && !bootstrapRow) || m.Global == GlobalDeleted {
 				t.Fatalf("bad new row: %v (global %v)", c, m.Global)
+			}
+			if bootstrapRow {
+				bootstraps++
 			}
 		case c.To == score.Active:
 			cat[promotions]++
 			activesAfter++
 			if c.From != score.Testing || m.Global != GlobalActive || m.Health.Points < cfg.MinPointsActive {
 				t.Fatalf("bad promotion to active: %v of %+v", c, m)
+			}
+		case c.To == score.Testing && c.From == score.Candidate && c.Reason == ReasonBootstrap:
+			bootstraps++
+			if !m.Global.Works() {
+				t.Fatalf("bad bootstrap promotion: %v of %+v", c, m)
 			}
 		case c.To == score.Testing && c.From == score.Candidate:
 			cat[promotions]++
@@ -149,6 +164,9 @@ func checkRun(t *testing.T, ms []MonitorStatus, changes []Change, cfg Config) {
 			t.Fatalf("unexpected change %v", c)
 		}
 	}
+	if bootstraps > cfg.BootstrapTesting || (bootstraps > 0 && testing > 0) {
+		t.Fatalf("%d bootstrap promotions with %d testing monitors before the run", bootstraps, testing)
+	}
 	limit := max(cfg.MaxChanges, cfg.MaxChangesBlocked, cfg.MaxChangesBootstrap)
 	for k, n := range cat {
 		if n > limit {
@@ -158,7 +176,7 @@ func checkRun(t *testing.T, ms []MonitorStatus, changes []Change, cfg Config) {
 	if actives > 0 && activesAfter == 0 {
 		// Only blocked monitors may take the last active one away.
 		for _, c := range changes {
-			if c.From == score.Active && c.Reason != ReasonBlocked {
+			if c.From == score.Active && c.Reason != ReasonBlocked && c.Reason != ReasonUnhealthy {
 				t.Fatalf("last active monitor removed for %v", c.Reason)
 			}
 		}

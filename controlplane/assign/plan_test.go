@@ -62,17 +62,71 @@ func TestSteadyStateChangesNothing(t *testing.T) {
 }
 
 func TestNewMonitorsBecomeCandidates(t *testing.T) {
-	ms := pool(1, 3, N)
-	ms[2].Global = GlobalDeleted
-	check(t, Plan(server, ms, DefaultConfig()), []Change{ch(1, N, C, ReasonNew), ch(2, N, C, ReasonNew)})
+	ms := slices.Concat(steady(), pool(21, 3, N))
+	ms[22].Global = GlobalDeleted
+	check(t, Plan(server, ms, DefaultConfig()), []Change{ch(21, N, C, ReasonNew), ch(22, N, C, ReasonNew)})
 }
 
-func TestBootstrapPromotesFourBestCandidates(t *testing.T) {
-	ms := pool(1, 20, C)
+// A new server (no rows) gets 5 testing monitors in its first run, the
+// best first, without data and outside the change limits.
+func TestBootstrapNewServerGetsFiveTesting(t *testing.T) {
+	ms := pool(1, 8, N)
+	for i := range ms {
+		ms[i].Health = Health{}
+	}
+	ms[6].Global = GlobalDeleted
 	slices.Reverse(ms) // input order must not matter
 	check(t, Plan(server, ms, DefaultConfig()), []Change{
-		ch(1, C, T, ReasonFill), ch(2, C, T, ReasonFill), ch(3, C, T, ReasonFill), ch(4, C, T, ReasonFill),
+		ch(8, N, C, ReasonNew), ch(6, N, C, ReasonNew),
+		ch(5, N, T, ReasonBootstrap), ch(4, N, T, ReasonBootstrap), ch(3, N, T, ReasonBootstrap),
+		ch(2, N, T, ReasonBootstrap), ch(1, N, T, ReasonBootstrap),
 	})
+}
+
+// Without testing monitors, up to 5 candidates become testing at once,
+// healthy ones first and with fewer than 9 data points; the usual fill
+// waits for the next run.
+func TestBootstrapPromotesFiveBestCandidates(t *testing.T) {
+	ms := pool(1, 20, C)
+	for i := range ms {
+		ms[i].Health.Points = 2
+	}
+	ms[0].Health.AvgStep = -1 // unhealthy: ranks after the healthy ones
+	slices.Reverse(ms)
+	check(t, Plan(server, ms, DefaultConfig()), []Change{
+		ch(2, C, T, ReasonBootstrap), ch(3, C, T, ReasonBootstrap), ch(4, C, T, ReasonBootstrap),
+		ch(5, C, T, ReasonBootstrap), ch(6, C, T, ReasonBootstrap),
+	})
+}
+
+// The bootstrap keeps the constraints: at most 3 testing per account, none
+// in the server's /24 or of its own account.
+func TestBootstrapWithinConstraints(t *testing.T) {
+	ms := pool(1, 10, C)
+	for i := range 4 {
+		ms[i].AccountID = 50 // 1-4 share an account
+	}
+	ms[4].IP = netip.MustParseAddr("192.0.2.99") // 5: in the server's /24
+	ms[5].AccountID = server.AccountID           // 6: the owner's
+	check(t, Plan(server, ms, DefaultConfig()), []Change{
+		ch(1, C, T, ReasonBootstrap), ch(2, C, T, ReasonBootstrap), ch(3, C, T, ReasonBootstrap),
+		ch(7, C, T, ReasonBootstrap), ch(8, C, T, ReasonBootstrap),
+	})
+}
+
+// An active monitor in poor health leaves while a healthy one stays; when
+// every active monitor is unhealthy (the server is at fault) they stay.
+func TestUnhealthyActiveDemoted(t *testing.T) {
+	ms := slices.Concat(pool(1, 7, A), pool(8, 5, T))
+	ms[1].Health.AvgStep, ms[2].Health.AvgStep, ms[3].Health.AvgStep = -1, -2, -3
+	check(t, Plan(server, ms, DefaultConfig()), []Change{
+		ch(4, A, T, ReasonUnhealthy), ch(3, A, T, ReasonUnhealthy),
+		ch(8, T, A, ReasonFill), ch(9, T, A, ReasonFill),
+	})
+	for i := range 12 {
+		ms[i].Health.AvgStep = -1
+	}
+	check(t, Plan(server, ms, DefaultConfig()), nil)
 }
 
 func TestBootstrapFillsActiveFirst(t *testing.T) {
@@ -352,7 +406,7 @@ func TestReplacementMargin(t *testing.T) {
 		ms[6].Health.AvgStep = -0.1
 		ms[6].Health.AvgRTT = time.Millisecond
 		ms[7].Health.AvgRTT = time.Second
-		check(t, Plan(server, ms, DefaultConfig()), []Change{ch(8, T, A, ReasonReplace), ch(7, A, T, ReasonReplaced)})
+		check(t, Plan(server, ms, DefaultConfig()), []Change{ch(7, A, T, ReasonUnhealthy), ch(8, T, A, ReasonFill)})
 	})
 	t.Run("testing replaced by a better candidate", func(t *testing.T) {
 		ms := slices.Concat(pool(1, 7, A), pool(8, 5, T), pool(13, 2, C))
@@ -365,7 +419,7 @@ func TestLastActiveStays(t *testing.T) {
 	sick := mon(1, A)
 	sick.Health.AvgStep = -3
 	// No better monitor: the last active is kept however poor.
-	check(t, Plan(server, []MonitorStatus{sick, mon(2, C)}, DefaultConfig()), []Change{ch(2, C, T, ReasonFill)})
+	check(t, Plan(server, []MonitorStatus{sick, mon(2, C)}, DefaultConfig()), []Change{ch(2, C, T, ReasonBootstrap)})
 	cfg := DefaultConfig()
 	cfg.TargetActive = 0
 	check(t, Plan(server, []MonitorStatus{sick}, cfg), nil)
@@ -379,14 +433,14 @@ func TestNoDataRanksLast(t *testing.T) {
 	ms[0].Health = Health{}
 	cfg := DefaultConfig()
 	cfg.MinPointsTesting = 0
-	cfg.MaxChangesBootstrap = 2
-	check(t, Plan(server, ms, cfg), []Change{ch(2, C, T, ReasonFill), ch(3, C, T, ReasonFill)})
+	cfg.BootstrapTesting = 2
+	check(t, Plan(server, ms, cfg), []Change{ch(2, C, T, ReasonBootstrap), ch(3, C, T, ReasonBootstrap)})
 }
 
 func TestOtherIPVersionIgnored(t *testing.T) {
 	ms := pool(1, 2, N)
 	ms[0].IP = netip.MustParseAddr("2001:db8::1")
-	check(t, Plan(server, ms, DefaultConfig()), []Change{ch(2, N, C, ReasonNew)})
+	check(t, Plan(server, ms, DefaultConfig()), []Change{ch(2, N, T, ReasonBootstrap)})
 }
 
 func TestPlanLeavesInputAndPausedAlone(t *testing.T) {
@@ -407,8 +461,8 @@ func TestPlanLeavesInputAndPausedAlone(t *testing.T) {
 func TestManyMonitors(t *testing.T) {
 	ms := pool(1, 200, C)
 	got := Plan(server, ms, DefaultConfig())
-	if len(got) != 4 {
-		t.Errorf("200 candidates: %d changes, want 4", len(got))
+	if len(got) != 5 {
+		t.Errorf("200 candidates: %d changes, want 5 (the bootstrap)", len(got))
 	}
 }
 

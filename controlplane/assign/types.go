@@ -85,15 +85,17 @@ type Reason uint8
 
 // Reasons for a change.
 const (
-	ReasonNew      Reason = iota // a monitor without a row becomes a candidate
-	ReasonBlocked                // breaks a constraint or its global state forbids the state
-	ReasonExcess                 // more monitors in the state than the target
-	ReasonFill                   // promoted to reach the target
-	ReasonReplace                // promoted in place of a worse monitor
-	ReasonReplaced               // demoted for a better monitor
+	ReasonNew       Reason = iota // a monitor without a row becomes a candidate
+	ReasonBlocked                 // breaks a constraint or its global state forbids the state
+	ReasonExcess                  // more monitors in the state than the target
+	ReasonFill                    // promoted to reach the target
+	ReasonReplace                 // promoted in place of a worse monitor
+	ReasonReplaced                // demoted for a better monitor
+	ReasonUnhealthy               // active monitor demoted for poor health
+	ReasonBootstrap               // promoted to testing for a server without testing monitors
 )
 
-var reasonNames = [...]string{"new", "blocked", "excess", "fill", "replace", "replaced"}
+var reasonNames = [...]string{"new", "blocked", "excess", "fill", "replace", "replaced", "unhealthy", "bootstrap"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {

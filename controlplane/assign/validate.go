@@ -23,6 +23,8 @@ func (c Config) Validate() error {
 		return bad("targets %d active, %d testing must not be negative", c.TargetActive, c.TargetTesting)
 	case c.MaxChanges < 1 || c.MaxChangesBlocked < 1 || c.MaxChangesBootstrap < 1:
 		return bad("change limits %d, %d, %d must be at least 1", c.MaxChanges, c.MaxChangesBlocked, c.MaxChangesBootstrap)
+	case c.BootstrapTesting < 0:
+		return bad("bootstrap promotions %d must not be negative", c.BootstrapTesting)
 	case !(c.ReplaceRatio >= 0) || !(c.ReplacePoints >= 0):
 		return bad("replacement margin %v, %v must not be negative", c.ReplaceRatio, c.ReplacePoints)
 	case c.MinPointsTesting < 0 || c.MinPointsActive < 0:

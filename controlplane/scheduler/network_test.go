@@ -73,7 +73,7 @@ func TestSelectionUsesMonitorAddressesAndAccounts(t *testing.T) {
 	for ip, names := range want {
 		for _, n := range names {
 			for k := range 3 {
-				err := st.RecordProbes(ctx, mon[n], []store.ProbeUpdate{{ServerID: srv[ip], Score: 10, Step: 1,
+				err := st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: mon[n], ServerID: srv[ip], Score: 10, Step: 1,
 					Time: now.Add(-time.Duration(k) * time.Minute), RTT: &rtt}}, cfg.HealthWindow)
 				if err != nil {
 					t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ntppool-ng/ntppool/controlplane/assign"
@@ -109,8 +110,8 @@ func (s *Scheduler) RunCleanup(ctx context.Context) {
 }
 
 // Cleanup marks deleted the servers whose deletion date has come and drops
-// history and batch ids past retention and expired sessions, email tokens
-// and invitations.
+// history, health buckets and batch ids past retention, and expired
+// sessions, email tokens, invitations and lapsed ownership claims.
 func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 	ids, err := s.st.DeleteDueServers(ctx, now)
 	if err != nil {
@@ -124,6 +125,10 @@ func (s *Scheduler) Cleanup(ctx context.Context, now time.Time) error {
 		if _, err := s.st.DeleteLogScoresBefore(ctx, now.Add(-s.cfg.Retention)); err != nil {
 			return err
 		}
+	}
+	// Health buckets: selection reads one window and an hour back.
+	if _, err := s.st.DeletePairHealthBefore(ctx, now.Add(-2*s.cfg.Assign.HealthWindow)); err != nil {
+		return err
 	}
 	if _, err = s.st.DeleteBatchesBefore(ctx, now.Add(-s.cfg.BatchRetention)); err != nil {
 		return err
@@ -152,11 +157,31 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 	if err != nil {
 		return 0, err
 	}
-	pairs, err := s.st.PairStatuses(ctx, now, s.cfg.Assign.HealthWindow)
-	if err != nil {
-		return 0, err
+	// A range of servers at a time: the pairs of 100,000 servers would
+	// hold gigabytes at once.
+	n := 0
+	for chunk := range slices.Chunk(due, selectChunk) {
+		pairs, err := s.st.PairStatusesOf(ctx, now, s.cfg.Assign.HealthWindow, chunk[0].ID, chunk[len(chunk)-1].ID)
+		if err != nil {
+			return n, err
+		}
+		c, err := s.applyPlans(ctx, planAll(s.cfg.Assign, chunk, mons, pairs), now)
+		n += c
+		if err != nil {
+			return n, err
+		}
 	}
-	plans := planAll(s.cfg.Assign, due, mons, pairs)
+	if n > 0 {
+		s.cfg.Log.Debug("scheduler: selection changes", "changes", n, "servers", len(due))
+	}
+	return n, nil
+}
+
+// selectChunk is how many servers' pairs a pass holds at once.
+const selectChunk = 5000
+
+// applyPlans stores the changes and sets each server's next run.
+func (s *Scheduler) applyPlans(ctx context.Context, plans []plan, now time.Time) (int, error) {
 	// Apply in transactions of about maxChangesPerTx, so a pass with many
 	// changes (a new monitor: one row per server) never holds SQLite's
 	// write lock long enough to stall result ingestion.
@@ -190,9 +215,6 @@ func (s *Scheduler) Select(ctx context.Context, now time.Time, force bool) (int,
 		}
 		s.next[p.server] = now.Add(wait)
 	}
-	if n > 0 {
-		s.cfg.Log.Debug("scheduler: selection changes", "changes", n, "servers", len(due))
-	}
 	return n, nil
 }
 
@@ -206,17 +228,24 @@ type plan struct {
 
 // planAll builds each due server's monitor view and runs assign.Plan. It
 // groups pairs by server through a small index (servers), not a map over
-// all pairs, which dominated a pass over 500,000 pairs.
+// all pairs, which dominated a pass over 500,000 pairs; pairs of servers
+// not in due are ignored.
 func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs []store.PairStatus) []plan {
 	at := make(map[int64]int, len(due)) // server id -> index in due
 	for i, srv := range due {
 		at[srv.ID] = i
 	}
+	// pairs come by server: each server's run is a subslice, not a copy.
 	states := make([][]store.PairStatus, len(due))
-	for _, p := range pairs {
-		if i, ok := at[p.ServerID]; ok {
-			states[i] = append(states[i], p)
+	for start := 0; start < len(pairs); {
+		end := start + 1
+		for end < len(pairs) && pairs[end].ServerID == pairs[start].ServerID {
+			end++
 		}
+		if i, ok := at[pairs[start].ServerID]; ok {
+			states[i] = append(states[i], pairs[start:end]...)
+		}
+		start = end
 	}
 	monAt := make(map[int64]int, len(mons))
 	globals := make([]assign.GlobalState, len(mons))
@@ -227,6 +256,7 @@ func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs 
 	out := make([]plan, 0, len(due))
 	ms := make([]assign.MonitorStatus, len(mons))
 	used := make([]bool, len(mons))
+	view := make([]assign.MonitorStatus, 0, len(mons)) // Plan keeps none of it
 	for i, srv := range due {
 		ver := 4
 		if srv.IP.Is6() {
@@ -244,7 +274,7 @@ func planAll(cfg assign.Config, due []store.Server, mons []store.Monitor, pairs 
 					AvgRTT: time.Duration(h.AvgRTT * float64(time.Second))}
 			}
 		}
-		view := ms[:0:0]
+		view = view[:0]
 		for j := range ms {
 			if used[j] {
 				view = append(view, ms[j])

@@ -60,14 +60,15 @@ func TestSelectionPromotesHealthyMonitors(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := states(t, st, sid)
-	if len(got) != 3 || got[mons[0]] != store.PairCandidate {
-		t.Fatalf("after the first run %v, want every monitor a candidate", got)
+	// No testing monitor: the bootstrap makes all three testing at once.
+	if len(got) != 3 || got[mons[0]] != store.PairTesting || got[mons[2]] != store.PairTesting {
+		t.Fatalf("after the first run %v, want every monitor testing", got)
 	}
 	// Healthy data for every monitor: candidates become testing, then active.
 	for i, m := range mons {
 		for k := range 5 {
 			rtt := 0.001 * float64(i+1)
-			err := st.RecordProbes(ctx, m, []store.ProbeUpdate{{ServerID: sid, Score: 5, Step: 1,
+			err := st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: m, ServerID: sid, Score: 5, Step: 1,
 				Time: now.Add(-time.Duration(k) * time.Second), RTT: &rtt}}, cfg.HealthWindow)
 			if err != nil {
 				t.Fatal(err)
@@ -116,6 +117,12 @@ func TestCleanupDeletesDueServersAndOldHistory(t *testing.T) {
 	st.SetServerDeletion(ctx, 0, sid, now.Add(-time.Minute))
 	st.AddLogScore(ctx, store.LogScore{ServerID: sid, MonitorID: mons[0], Time: now.Add(-48 * time.Hour), Score: 1})
 	st.AddLogScore(ctx, store.LogScore{ServerID: sid, MonitorID: mons[0], Time: now, Score: 1})
+	st.AddMonitorServer(ctx, mons[0], sid, store.PairActive, now)
+	for _, at := range []time.Time{now.Add(-49 * time.Hour), now} {
+		if err := st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: mons[0], ServerID: sid, Step: 1, Time: at}}, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var told []int64
 	s := New(st, Config{Assign: assign.Local(), Retention: 24 * time.Hour, OnChange: func(ids ...int64) { told = append(told, ids...) }})
 	if err := s.Cleanup(ctx, now); err != nil {
@@ -129,5 +136,12 @@ func TestCleanupDeletesDueServersAndOldHistory(t *testing.T) {
 	}
 	if n, _ := st.CountLogScores(ctx); n != 1 {
 		t.Fatalf("%d history rows after retention, want 1", n)
+	}
+	// The health bucket of 49 hours ago is gone, the current one stays.
+	if n, err := st.DeletePairHealthBefore(ctx, now.Add(-48*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("health buckets left past retention: %d, %v", n, err)
+	}
+	if ps, _ := st.PairStatuses(ctx, now, 24*time.Hour); len(ps) != 1 || ps[0].Health.Points != 1 {
+		t.Fatalf("pair health after retention: %+v", ps)
 	}
 }

@@ -48,6 +48,9 @@ type MonitorScore struct {
 	// scores (lower first).
 	RTT  time.Duration
 	Time time.Time
+	// Step of the probe that produced Score: an overall-score row records
+	// the chosen row's step.
+	Step float64
 }
 
 // medianBuf is large enough for every realistic server (the pool aims at 7
@@ -55,8 +58,10 @@ type MonitorScore struct {
 const medianBuf = 64
 
 // RecentMedian is the overall score of a server ("recent median"), from each
-// monitor's newest score (rows holds one per monitor), counted back from now
-// (the timestamp of the result being stored):
+// monitor's newest score at or before now (rows holds one per monitor; a
+// row after now does not count: the caller passes the monitor's newest row
+// at or before now instead), counted back from now (the timestamp of the
+// result being stored):
 //
 //  1. active monitors with a score within ActiveWindow;
 //  2. if none, active or testing within TestingWindow;
@@ -69,12 +74,12 @@ const medianBuf = 64
 // be recorded with the overall score.
 func (c Config) RecentMedian(now time.Time, rows []MonitorScore) (chosen MonitorScore, ok bool) {
 	var buf [medianBuf]MonitorScore
-	sel := pick(buf[:0], rows, now.Add(-c.ActiveWindow), Active, Active)
+	sel := pick(buf[:0], rows, now.Add(-c.ActiveWindow), now, Active, Active)
 	if len(sel) == 0 {
-		sel = pick(sel, rows, now.Add(-c.TestingWindow), Active, Testing)
+		sel = pick(sel, rows, now.Add(-c.TestingWindow), now, Active, Testing)
 	}
 	if len(sel) == 0 {
-		sel = pick(sel, rows, now.Add(-c.AnyWindow), Testing, Candidate)
+		sel = pick(sel, rows, now.Add(-c.AnyWindow), now, Testing, Candidate)
 	}
 	switch n := len(sel); {
 	case n == 0:
@@ -87,10 +92,10 @@ func (c Config) RecentMedian(now time.Time, rows []MonitorScore) (chosen Monitor
 	}
 }
 
-// pick appends the rows in state a or b at or after since.
-func pick(dst, rows []MonitorScore, since time.Time, a, b State) []MonitorScore {
+// pick appends the rows in state a or b from since to now.
+func pick(dst, rows []MonitorScore, since, now time.Time, a, b State) []MonitorScore {
 	for _, r := range rows {
-		if (r.State == a || r.State == b) && !r.Time.Before(since) {
+		if (r.State == a || r.State == b) && !r.Time.Before(since) && !r.Time.After(now) {
 			dst = append(dst, r)
 		}
 	}

@@ -49,7 +49,9 @@ func TestRecentMedian(t *testing.T) {
 		{"no row state never counts", []MonitorScore{row(1, None, 5, m, 10)}, 0},
 		{"active older than 45 min: nothing", []MonitorScore{row(1, Active, 5, 46*m, 10)}, 0},
 		{"empty", nil, 0},
-		{"a newer result than now still counts", []MonitorScore{row(1, Active, 5, -m, 10)}, 1},
+		{"a row newer than now does not count", []MonitorScore{row(1, Active, 5, -m, 10)}, 0},
+		{"rows newer than now leave the older ones", []MonitorScore{
+			row(1, Active, 5, -m, 10), row(2, Active, 7, 0, 10), row(3, Testing, 9, m, 10)}, 2},
 	}
 	cfg := DefaultConfig()
 	for _, tc := range cases {

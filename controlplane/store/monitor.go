@@ -246,46 +246,35 @@ func (q q) TouchMonitor(ctx context.Context, id int64, ip netip.Addr, t time.Tim
 // admin pages.
 type MonitorHealth struct {
 	MonitorID int64
-	Probes    float64 // probes in the window (as the pairs' health counts them)
+	Probes    int64 // probes in the window
 	AvgStep   float64
 	AvgRTT    float64 // seconds; 0 when no probe had one
 }
 
-// MonitorHealths sums each monitor's pair health (PairStatuses) over the
-// window: probes, and step and RTT averaged over its probes. It reads the
-// pairs' health, not the history, which would be 17 million rows a day in
-// a large pool. Monitors without probes are absent.
+// MonitorHealths sums each monitor's hourly pair health over the window
+// ending at now (the buckets selection reads, not the history, which would
+// be 17 million rows a day in a large pool). Monitors without probes are
+// absent.
 func (q q) MonitorHealths(ctx context.Context, now time.Time, window time.Duration) (map[int64]MonitorHealth, error) {
-	pairs, err := q.PairStatuses(ctx, now, window)
+	rows, err := queryAll(ctx, q, "monitor health", func(r rowScanner) (h MonitorHealth, err error) {
+		var step, rtt float64
+		var rttN int64
+		err = r.Scan(&h.MonitorID, &h.Probes, &step, &rtt, &rttN)
+		if h.Probes > 0 {
+			h.AvgStep = step / float64(h.Probes)
+		}
+		if rttN > 0 {
+			h.AvgRTT = rtt / float64(rttN)
+		}
+		return h, err
+	}, `SELECT monitor_id, SUM(points), SUM(step_sum), SUM(rtt_sum), SUM(rtt_n) FROM pair_health_hours
+		WHERE hour >= ? GROUP BY monitor_id HAVING SUM(points) > 0`, healthWindowStart(now, window))
 	if err != nil {
 		return nil, err
 	}
-	type sums struct{ points, step, rtt, rttPoints float64 }
-	by := map[int64]*sums{}
-	for _, p := range pairs {
-		h := p.Health
-		if h.Points <= 0 {
-			continue
-		}
-		s := by[p.MonitorID]
-		if s == nil {
-			s = &sums{}
-			by[p.MonitorID] = s
-		}
-		s.points += h.Points
-		s.step += h.Points * h.AvgStep
-		if h.AvgRTT > 0 {
-			s.rtt += h.Points * h.AvgRTT
-			s.rttPoints += h.Points
-		}
-	}
-	out := make(map[int64]MonitorHealth, len(by))
-	for id, s := range by {
-		h := MonitorHealth{MonitorID: id, Probes: s.points, AvgStep: s.step / s.points}
-		if s.rttPoints > 0 {
-			h.AvgRTT = s.rtt / s.rttPoints
-		}
-		out[id] = h
+	out := make(map[int64]MonitorHealth, len(rows))
+	for _, h := range rows {
+		out[h.MonitorID] = h
 	}
 	return out, nil
 }

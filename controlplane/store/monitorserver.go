@@ -25,16 +25,21 @@ type MonitorServer struct {
 	LastProbe     time.Time // time of the newest result; zero: none yet
 	LastHandedOut time.Time
 	LastRTT       float64 // seconds, of the newest result; 0 when none
+	LastStep      float64 // of the newest result
 	CreatedAt     time.Time
 }
 
-const pairCols = `monitor_id, server_id, state, score, last_probe, last_handed_out, last_rtt, created_at`
+const pairCols = `monitor_id, server_id, state, score, last_probe, last_handed_out, last_rtt, created_at, COALESCE(last_step, 0)`
+
+// pairColsMS is pairCols of monitor_servers aliased ms.
+const pairColsMS = `ms.monitor_id, ms.server_id, ms.state, ms.score, ms.last_probe, ms.last_handed_out, ms.last_rtt,
+	ms.created_at, COALESCE(ms.last_step, 0)`
 
 func scanPair(row rowScanner) (MonitorServer, error) {
 	var p MonitorServer
 	var probe, handed, created sql.NullInt64
 	var rtt sql.NullFloat64
-	if err := row.Scan(&p.MonitorID, &p.ServerID, &p.State, &p.Score, &probe, &handed, &rtt, &created); err != nil {
+	if err := row.Scan(&p.MonitorID, &p.ServerID, &p.State, &p.Score, &probe, &handed, &rtt, &created, &p.LastStep); err != nil {
 		return MonitorServer{}, err
 	}
 	p.LastProbe, p.LastHandedOut, p.CreatedAt = fromMS(probe), fromMS(handed), fromMS(created)

@@ -82,7 +82,7 @@ func TestMonitorRegistrationAndApproval(t *testing.T) {
 	s.st.AddMonitorServer(ctx, m.ID, sid, store.PairActive, time.Now())
 	rtt := 0.02
 	for _, step := range []float64{0.75, 0.25} {
-		if err := s.st.RecordProbes(ctx, m.ID, []store.ProbeUpdate{{ServerID: sid, Step: step, Time: time.Now(), RTT: &rtt}}, 24*time.Hour); err != nil {
+		if err := s.st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: m.ID, ServerID: sid, Step: step, Time: time.Now(), RTT: &rtt}}, 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
