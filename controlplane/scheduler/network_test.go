@@ -12,9 +12,10 @@ import (
 )
 
 // The selection sees each monitor's address of the server's family and
-// its account, from the store: a dual-stack monitor is a candidate for
-// servers of both families, single-stack ones for their own; a monitor in
-// the server's /24 or run by the server's owner is never promoted.
+// its account, from the store: a dual-stack monitor gets pairs on servers
+// of both families, single-stack ones on their own; a monitor in the
+// server's /24 or run by the server's owner is never promoted, not even by
+// the bootstrap rule.
 func TestSelectionUsesMonitorAddressesAndAccounts(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
@@ -63,8 +64,14 @@ func TestSelectionUsesMonitorAddressesAndAccounts(t *testing.T) {
 			t.Errorf("%s: pairs %v, want monitors %v", ip, got, names)
 		}
 		for _, n := range names {
-			if got[mon[n]] != store.PairCandidate {
-				t.Errorf("%s: monitor %s is %q, want a candidate", ip, n, got[mon[n]])
+			// The bootstrap rule promotes eligible candidates to testing at
+			// once; a monitor the constraints exclude stays a candidate.
+			want := store.PairTesting
+			if ip == "192.0.2.9" && n == "dual" || ip == "198.51.100.9" && n == "four" {
+				want = store.PairCandidate
+			}
+			if got[mon[n]] != want {
+				t.Errorf("%s: monitor %s is %q after the first pass, want %q", ip, n, got[mon[n]], want)
 			}
 		}
 	}
