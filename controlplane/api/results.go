@@ -15,33 +15,47 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ntppool-ng/ntppool/controlplane/clientip"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Monitor) {
+	seen := store.MonitorTouch{MonitorID: m.ID, IP: clientip.Proxies(s.cfg.TrustedProxies).Client(r), Time: s.cfg.Now()}
 	var res monitorapi.Results
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, monitorapi.MaxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
+	err := dec.Decode(&res)
+	switch {
+	case err != nil:
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			s.writeError(w, r, refuse(http.StatusRequestEntityTooLarge, "body too large"))
-			return
+			err = refuse(http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			err = refuse(http.StatusBadRequest, "malformed JSON: "+err.Error())
 		}
-		s.writeError(w, r, refuse(http.StatusBadRequest, "malformed JSON: "+err.Error()))
+	case dec.More():
+		err = refuse(http.StatusBadRequest, "malformed JSON: data after the object")
+	}
+	if err != nil {
+		s.touchThenRefuse(w, r, seen, err)
 		return
 	}
-	if dec.More() {
-		s.writeError(w, r, refuse(http.StatusBadRequest, "malformed JSON: data after the object"))
-		return
-	}
-	ack, err := s.Submit(r.Context(), m, res)
+	ack, err := s.submit(r.Context(), m, res, &seen)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ack)
+}
+
+// touchThenRefuse records a call refused before its batch reached a
+// group (which records the others) and answers err.
+func (s *Server) touchThenRefuse(w http.ResponseWriter, r *http.Request, seen store.MonitorTouch, err error) {
+	if terr := s.st.TouchMonitor(r.Context(), seen.MonitorID, seen.IP, seen.Time); terr != nil {
+		err = terr
+	}
+	s.writeError(w, r, err)
 }
 
 // Submit checks a batch whole and stores it; the Ack it returns is for a
@@ -50,16 +64,33 @@ func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Mon
 // commit; a batch refused for itself (older, or a server not assigned) is
 // refused alone.
 func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Results) (monitorapi.Ack, error) {
-	if err := s.validate(m, res); err != nil {
-		return monitorapi.Ack{}, err
-	}
-	if len(res.Results) == 0 {
+	return s.submit(ctx, m, res, nil)
+}
+
+// submit is Submit that also records the call seen (when not nil) as the
+// monitor's last_seen, in the batch's transaction when it reaches one.
+func (s *Server) submit(ctx context.Context, m store.Monitor, res monitorapi.Results, seen *store.MonitorTouch) (monitorapi.Ack, error) {
+	err := s.validate(m, res)
+	if err == nil && len(res.Results) == 0 {
 		// No ticket vouches for the batch id: recorded as the monitor's
 		// newest, a made-up "zzz…" would refuse every real batch as older.
 		// There is nothing to store, so nothing to replay either.
+		if seen != nil {
+			if err := s.st.TouchMonitor(ctx, seen.MonitorID, seen.IP, seen.Time); err != nil {
+				return monitorapi.Ack{}, err
+			}
+		}
 		return monitorapi.Ack{BatchID: res.BatchID, Accepted: 0}, nil
 	}
-	job := &ingestJob{m: m, res: res, done: make(chan struct{})}
+	if err != nil {
+		if seen != nil {
+			if terr := s.st.TouchMonitor(ctx, seen.MonitorID, seen.IP, seen.Time); terr != nil {
+				return monitorapi.Ack{}, terr
+			}
+		}
+		return monitorapi.Ack{}, err
+	}
+	job := &ingestJob{m: m, res: res, seen: seen, done: make(chan struct{})}
 	if err := s.queue.submit(ctx, job, s.commitGroup); err != nil {
 		return monitorapi.Ack{}, err
 	}
@@ -82,6 +113,7 @@ func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Res
 type ingestJob struct {
 	m       store.Monitor
 	res     monitorapi.Results
+	seen    *store.MonitorTouch // the call to record as last_seen, if any
 	ack     monitorapi.Ack
 	changed []int64 // servers whose overall score this batch updated
 	err     error   // the batch's refusal, or the group's failure
@@ -181,7 +213,10 @@ func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
 				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
 			}
 		}
-		return g.write(ctx)
+		if err := g.write(ctx); err != nil {
+			return err
+		}
+		return tx.TouchMonitors(ctx, touches(jobs))
 	})
 	if err == nil {
 		s.stats.Commits.Add(1)
@@ -193,6 +228,25 @@ func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
 			}
 		}
 	}
+}
+
+// touches is the newest call of each monitor among jobs, refused
+// batches included: every authenticated call sets last_seen.
+func touches(jobs []*ingestJob) []store.MonitorTouch {
+	var ts []store.MonitorTouch
+	for _, j := range jobs {
+		if j.seen == nil {
+			continue
+		}
+		i := slices.IndexFunc(ts, func(t store.MonitorTouch) bool { return t.MonitorID == j.seen.MonitorID })
+		switch {
+		case i < 0:
+			ts = append(ts, *j.seen)
+		case j.seen.Time.After(ts[i].Time):
+			ts[i] = *j.seen
+		}
+	}
+	return ts
 }
 
 // pairKey names a (monitor, server) pair.
