@@ -124,6 +124,7 @@ type Server struct {
 	cfg   Config
 	stats Stats
 	queue ingestQueue // batches waiting for their group's commit (results.go)
+	pairs pairCache   // the committer's pairs between groups (results.go)
 }
 
 // Stats count what the API did since start, for metrics.

@@ -197,11 +197,13 @@ func (q *ingestQueue) commitNext(ctx context.Context, commit func(context.Contex
 // with its ack or its refusal; when the transaction fails, every job not
 // refused before gets the error (nothing of the group was stored).
 func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
-	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+	var g *group
+	err := s.st.InWriterTx(ctx, func(tx *store.Tx) error {
 		for _, j := range jobs {
 			j.ack, j.changed, j.err = monitorapi.Ack{}, nil, nil
 		}
-		g, err := s.newGroup(ctx, tx, jobs)
+		var err error
+		g, err = s.newGroup(ctx, tx, jobs)
 		if err != nil {
 			return err
 		}
@@ -220,8 +222,10 @@ func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
 	})
 	if err == nil {
 		s.stats.Commits.Add(1)
+		s.pairs.committed(g)
 	}
 	if err != nil {
+		s.pairs.drop()
 		for _, j := range jobs {
 			if j.err == nil || j.ack.Accepted > 0 {
 				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
@@ -283,7 +287,9 @@ type group struct {
 // newGroup reads what the jobs' results touch: their servers, each
 // submitting monitor's pair, and the servers' active and testing pairs
 // probed recently enough for the recent median's first two rules (the
-// rest of a server's pairs is read only when those find nothing).
+// rest of a server's pairs is read only when those find nothing). On
+// SQLite every pair of the servers comes from the pair cache, read only
+// for servers it does not hold yet.
 func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) (*group, error) {
 	g := &group{s: s, tx: tx, batches: map[monitorBatch]int{}, newest: map[int64]string{},
 		scores: map[int64]store.ScoreUpdate{}, strata: map[int64]int{}, full: map[int64]bool{},
@@ -306,17 +312,111 @@ func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) 
 	if g.stored, err = tx.BatchStates(ctx, bs); err != nil {
 		return nil, err
 	}
-	window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
-	targets, pairs, err := tx.IngestView(ctx, own, oldest.Add(-window))
+	version, ok, err := tx.DataVersion(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var targets map[netip.Addr]store.ProbeTarget
+	if ok {
+		s.pairs.check(version)
+		if targets, err = tx.IngestServers(ctx, own); err != nil {
+			return nil, err
+		}
+		if err := g.addCached(ctx, &s.pairs, targets); err != nil {
+			return nil, err
+		}
+	} else {
+		window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
+		var pairs []store.IngestPair
+		if targets, pairs, err = tx.IngestView(ctx, own, oldest.Add(-window)); err != nil {
+			return nil, err
+		}
+		g.addPairs(pairs)
 	}
 	g.servers = make(map[netip.Addr]*store.ProbeTarget, len(targets))
 	for ip, t := range targets {
 		g.servers[ip] = &t
 	}
-	g.addPairs(pairs)
 	return g, nil
+}
+
+// addCached takes every pair of the servers targets into the group from
+// the cache c, reading those of servers it does not hold.
+func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.Addr]store.ProbeTarget) error {
+	var missing []int64
+	for _, t := range targets {
+		if _, ok := c.byServ[t.ServerID]; !ok {
+			missing = append(missing, t.ServerID)
+		}
+	}
+	if len(missing) > 0 {
+		ps, err := g.tx.PairsOfServers(ctx, missing)
+		if err != nil {
+			return err
+		}
+		c.add(missing, ps)
+	}
+	for _, t := range targets {
+		// Copies: the group changes its pairs, the cache only after commit.
+		g.addPairs(slices.Clone(c.byServ[t.ServerID]))
+		g.full[t.ServerID] = true
+	}
+	return nil
+}
+
+// pairCache holds, between group commits, every pair of the servers the
+// groups touched, as stored after the last commit. Only the committer
+// uses it (one at a time). It is exact while no other connection has
+// committed: the writer connection's SQLite data version is unchanged
+// (another instance, the web UI, a selection pass all change it and
+// empty the cache). PostgreSQL has no such version, and no cache.
+type pairCache struct {
+	version int64
+	byServ  map[int64][]store.IngestPair // every pair of the server
+}
+
+// maxCachedServers bounds the cache (about 40 bytes a pair).
+const maxCachedServers = 100_000
+
+// check empties the cache unless version is the one it was filled at.
+func (c *pairCache) check(version int64) {
+	if c.byServ == nil || c.version != version || len(c.byServ) > maxCachedServers {
+		c.byServ = map[int64][]store.IngestPair{}
+	}
+	c.version = version
+}
+
+// drop empties the cache (a failed transaction).
+func (c *pairCache) drop() { c.byServ = nil }
+
+// add takes every pair of the servers ids, read from the store.
+func (c *pairCache) add(ids []int64, ps []store.MonitorServer) {
+	for _, id := range ids {
+		c.byServ[id] = []store.IngestPair{}
+	}
+	for _, p := range ps {
+		c.byServ[p.ServerID] = append(c.byServ[p.ServerID], store.IngestPair{MonitorID: p.MonitorID, ServerID: p.ServerID,
+			State: p.State, Score: p.Score, LastProbe: p.LastProbe, LastRTT: p.LastRTT, LastStep: p.LastStep})
+	}
+}
+
+// committed writes the pairs the committed group g scored into the
+// cache, as RecordProbes stored them (times to the millisecond).
+func (c *pairCache) committed(g *group) {
+	if c.byServ == nil || g == nil {
+		return
+	}
+	for _, u := range g.probes {
+		cached := c.byServ[u.ServerID]
+		i := slices.IndexFunc(cached, func(p store.IngestPair) bool { return p.MonitorID == u.MonitorID })
+		if i < 0 {
+			c.drop() // not from the cache: it no longer knows this server's pairs
+			return
+		}
+		p := g.pairs[pairKey{u.MonitorID, u.ServerID}]
+		cached[i].Score, cached[i].LastStep, cached[i].LastRTT = p.Score, p.LastStep, p.LastRTT
+		cached[i].LastProbe = time.UnixMilli(p.LastProbe.UnixMilli()).UTC()
+	}
 }
 
 // addPairs takes pairs read from the store into the group; one it holds

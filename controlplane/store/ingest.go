@@ -400,6 +400,20 @@ type MonitorIP struct {
 // statements: joined, every pair row repeated its server's columns, and
 // the pair filter could not use the (server_id, monitor_id) index.
 func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (map[netip.Addr]ProbeTarget, []IngestPair, error) {
+	targets, err := q.IngestServers(ctx, own)
+	if err != nil {
+		return nil, nil, err
+	}
+	pairs, err := q.ingestPairs(ctx, targets, own, since)
+	if err != nil {
+		return nil, nil, err
+	}
+	return targets, pairs, nil
+}
+
+// IngestServers is IngestView's servers: the live ones at the addresses
+// of own.
+func (q q) IngestServers(ctx context.Context, own []MonitorIP) (map[netip.Addr]ProbeTarget, error) {
 	targets := make(map[netip.Addr]ProbeTarget, len(own))
 	seen := make(map[netip.Addr]bool, len(own))
 	var ips []netip.Addr
@@ -436,8 +450,13 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
+		return nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
 	}
+	return targets, nil
+}
+
+// ingestPairs is IngestView's pairs of the servers targets.
+func (q q) ingestPairs(ctx context.Context, targets map[netip.Addr]ProbeTarget, own []MonitorIP, since time.Time) ([]IngestPair, error) {
 	var ids []int64
 	var keys []pairID
 	for _, k := range own {
@@ -451,7 +470,7 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 	var pairs []IngestPair
 	// Own pairs that are neither active nor testing nor recent are few:
 	// read apart, the recent ones' statement needs no row-value list.
-	err = padRows(ids, 0, func(ids []int64) error {
+	err := padRows(ids, 0, func(ids []int64) error {
 		args := make([]any, 0, 1+len(ids))
 		args = append(args, since.UnixMilli())
 		for _, id := range ids {
@@ -474,9 +493,9 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 		})
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
+		return nil, fmt.Errorf("store: ingest pairs of %d servers: %w", len(ids), err)
 	}
-	return targets, pairs, nil
+	return pairs, nil
 }
 
 // pairID names a (monitor, server) pair in a row-value list.
