@@ -322,7 +322,7 @@ func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) 
 		if targets, err = tx.IngestServers(ctx, own); err != nil {
 			return nil, err
 		}
-		if err := g.addCached(ctx, &s.pairs, targets); err != nil {
+		if err := g.addCached(ctx, &s.pairs, targets, own); err != nil {
 			return nil, err
 		}
 	} else {
@@ -340,9 +340,11 @@ func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) 
 	return g, nil
 }
 
-// addCached takes every pair of the servers targets into the group from
-// the cache c, reading those of servers it does not hold.
-func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.Addr]store.ProbeTarget) error {
+// addCached gives the group every pair of the servers targets from the
+// cache c (reading those of servers it does not hold): the cache's own
+// pairs, which the group then changes in place (on a failed transaction
+// the cache is emptied); own is the results' pairs, looked up by key.
+func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.Addr]store.ProbeTarget, own []store.MonitorIP) error {
 	var missing []int64
 	for _, t := range targets {
 		if _, ok := c.byServ[t.ServerID]; !ok {
@@ -357,9 +359,20 @@ func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.A
 		c.add(missing, ps)
 	}
 	for _, t := range targets {
-		// Copies: the group changes its pairs, the cache only after commit.
-		g.addPairs(slices.Clone(c.byServ[t.ServerID]))
+		g.byServ[t.ServerID] = slices.Clip(c.byServ[t.ServerID])
 		g.full[t.ServerID] = true
+	}
+	for _, k := range own {
+		t, ok := targets[k.IP.Unmap()]
+		if !ok {
+			continue
+		}
+		for _, p := range g.byServ[t.ServerID] {
+			if p.MonitorID == k.MonitorID {
+				g.pairs[pairKey{k.MonitorID, t.ServerID}] = p
+				break
+			}
+		}
 	}
 	return nil
 }
@@ -372,7 +385,7 @@ func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.A
 // empty the cache). PostgreSQL has no such version, and no cache.
 type pairCache struct {
 	version int64
-	byServ  map[int64][]store.IngestPair // every pair of the server
+	byServ  map[int64][]*store.IngestPair // every pair of the server
 }
 
 // maxCachedServers bounds the cache (about 40 bytes a pair).
@@ -381,7 +394,7 @@ const maxCachedServers = 100_000
 // check empties the cache unless version is the one it was filled at.
 func (c *pairCache) check(version int64) {
 	if c.byServ == nil || c.version != version || len(c.byServ) > maxCachedServers {
-		c.byServ = map[int64][]store.IngestPair{}
+		c.byServ = map[int64][]*store.IngestPair{}
 	}
 	c.version = version
 }
@@ -392,30 +405,25 @@ func (c *pairCache) drop() { c.byServ = nil }
 // add takes every pair of the servers ids, read from the store.
 func (c *pairCache) add(ids []int64, ps []store.MonitorServer) {
 	for _, id := range ids {
-		c.byServ[id] = []store.IngestPair{}
+		c.byServ[id] = []*store.IngestPair{}
 	}
 	for _, p := range ps {
-		c.byServ[p.ServerID] = append(c.byServ[p.ServerID], store.IngestPair{MonitorID: p.MonitorID, ServerID: p.ServerID,
+		c.byServ[p.ServerID] = append(c.byServ[p.ServerID], &store.IngestPair{MonitorID: p.MonitorID, ServerID: p.ServerID,
 			State: p.State, Score: p.Score, LastProbe: p.LastProbe, LastRTT: p.LastRTT, LastStep: p.LastStep})
 	}
 }
 
-// committed writes the pairs the committed group g scored into the
-// cache, as RecordProbes stored them (times to the millisecond).
+// committed leaves the pairs the committed group g scored (the cache's
+// own, changed in place) as RecordProbes stored them: times to the
+// millisecond.
 func (c *pairCache) committed(g *group) {
 	if c.byServ == nil || g == nil {
 		return
 	}
 	for _, u := range g.probes {
-		cached := c.byServ[u.ServerID]
-		i := slices.IndexFunc(cached, func(p store.IngestPair) bool { return p.MonitorID == u.MonitorID })
-		if i < 0 {
-			c.drop() // not from the cache: it no longer knows this server's pairs
-			return
+		if p := g.pairs[pairKey{u.MonitorID, u.ServerID}]; p != nil {
+			p.LastProbe = time.UnixMilli(p.LastProbe.UnixMilli()).UTC()
 		}
-		p := g.pairs[pairKey{u.MonitorID, u.ServerID}]
-		cached[i].Score, cached[i].LastStep, cached[i].LastRTT = p.Score, p.LastStep, p.LastRTT
-		cached[i].LastProbe = time.UnixMilli(p.LastProbe.UnixMilli()).UTC()
 	}
 }
 
