@@ -79,11 +79,35 @@ func TestEveryCallSetsLastSeen(t *testing.T) {
 			t.Errorf("monitor %s after a call: last seen %v from %v", name, m.LastSeen, m.SeenIP)
 		}
 	}
-	// last_seen never moves back.
-	if err := f.st.TouchMonitor(ctx, f.mons["a"].ID, netip.MustParseAddr("127.0.0.1"), now.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
+	// A results call is recorded in its batch's group transaction, also
+	// when the group refuses the batch (older than the last), and a batch
+	// refused before it reaches a group on its own.
+	later := now.Add(time.Minute)
+	now = later
+	a := f.mons["a"]
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", f.job(a, "0002", now.Add(-time.Second), f.servers).res); code != http.StatusOK {
+		t.Errorf("batch: %d %s", code, body)
+	}
+	now = later.Add(time.Minute)
+	if code, body := f.do(t, "POST", monitorapi.PathResults, "tok-a", f.job(a, "0001", now.Add(-time.Second), f.servers).res); code != http.StatusConflict {
+		t.Errorf("older batch: %d %s", code, body)
 	}
 	if m, _ := f.st.MonitorByName(ctx, "a"); !m.LastSeen.Equal(now) {
+		t.Errorf("after a batch refused in its group: last seen %v, want %v", m.LastSeen, now)
+	}
+	later = now
+	now = later.Add(time.Minute)
+	if code, _ := f.do(t, "POST", monitorapi.PathResults, "tok-b", []byte("{")); code != http.StatusBadRequest {
+		t.Errorf("malformed batch: %d", code)
+	}
+	if m, _ := f.st.MonitorByName(ctx, "b"); !m.LastSeen.Equal(now) {
+		t.Errorf("after a refused batch: last seen %v, want %v", m.LastSeen, now)
+	}
+	// last_seen never moves back.
+	if err := f.st.TouchMonitor(ctx, f.mons["a"].ID, netip.MustParseAddr("127.0.0.1"), later.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := f.st.MonitorByName(ctx, "a"); !m.LastSeen.Equal(later) {
 		t.Errorf("last seen moved back to %v", m.LastSeen)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/monitorapi"
 )
@@ -112,5 +113,32 @@ func TestConcurrentSubmitsAllStored(t *testing.T) {
 		if got, _ := f.st.Monitor(ctx, m.ID); got.LastBatchID != "0020" {
 			t.Errorf("monitor %d last batch %q", m.ID, got.LastBatchID)
 		}
+	}
+}
+
+// The committer's pair cache is exact only while no other connection
+// writes: a pair's score changed from outside between two batches is the
+// one the next result scores from.
+func TestPairCacheSeesOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 1, nil)
+	a, srv := f.mons["a"], f.servers[0]
+	now := time.Now().Add(-time.Minute)
+	if _, err := f.api.Submit(ctx, a, f.job(a, "0001", now, f.servers).res); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer (here the store's own pool, as another instance or
+	// the web UI would) sets the pair's score.
+	if err := f.st.RecordProbes(ctx, []store.ProbeUpdate{{MonitorID: a.ID, ServerID: srv.ID, Score: -50,
+		Time: now.Add(time.Second)}}, f.api.cfg.Assign.HealthWindow); err != nil {
+		t.Fatal(err)
+	}
+	j := f.job(a, "0002", now.Add(2*time.Second), f.servers)
+	if _, err := f.api.Submit(ctx, a, j.res); err != nil {
+		t.Fatal(err)
+	}
+	want := f.api.cfg.Score.Next(-50, f.api.cfg.Score.Step(score.FromResult(j.res.Results[0])))
+	if p, _ := f.st.MonitorServer(ctx, a.ID, srv.ID); p.Score != want {
+		t.Errorf("pair score %v after the outside change, want %v (scored from the cached score?)", p.Score, want)
 	}
 }

@@ -15,33 +15,47 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ntppool-ng/ntppool/controlplane/clientip"
 	"github.com/ntppool-ng/ntppool/controlplane/score"
 	"github.com/ntppool-ng/ntppool/controlplane/store"
 	"github.com/ntppool-ng/ntppool/monitorapi"
 )
 
 func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Monitor) {
+	seen := store.MonitorTouch{MonitorID: m.ID, IP: clientip.Proxies(s.cfg.TrustedProxies).Client(r), Time: s.cfg.Now()}
 	var res monitorapi.Results
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, monitorapi.MaxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
+	err := dec.Decode(&res)
+	switch {
+	case err != nil:
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			s.writeError(w, r, refuse(http.StatusRequestEntityTooLarge, "body too large"))
-			return
+			err = refuse(http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			err = refuse(http.StatusBadRequest, "malformed JSON: "+err.Error())
 		}
-		s.writeError(w, r, refuse(http.StatusBadRequest, "malformed JSON: "+err.Error()))
+	case dec.More():
+		err = refuse(http.StatusBadRequest, "malformed JSON: data after the object")
+	}
+	if err != nil {
+		s.touchThenRefuse(w, r, seen, err)
 		return
 	}
-	if dec.More() {
-		s.writeError(w, r, refuse(http.StatusBadRequest, "malformed JSON: data after the object"))
-		return
-	}
-	ack, err := s.Submit(r.Context(), m, res)
+	ack, err := s.submit(r.Context(), m, res, &seen)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ack)
+}
+
+// touchThenRefuse records a call refused before its batch reached a
+// group (which records the others) and answers err.
+func (s *Server) touchThenRefuse(w http.ResponseWriter, r *http.Request, seen store.MonitorTouch, err error) {
+	if terr := s.st.TouchMonitor(r.Context(), seen.MonitorID, seen.IP, seen.Time); terr != nil {
+		err = terr
+	}
+	s.writeError(w, r, err)
 }
 
 // Submit checks a batch whole and stores it; the Ack it returns is for a
@@ -50,16 +64,33 @@ func (s *Server) saveResults(w http.ResponseWriter, r *http.Request, m store.Mon
 // commit; a batch refused for itself (older, or a server not assigned) is
 // refused alone.
 func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Results) (monitorapi.Ack, error) {
-	if err := s.validate(m, res); err != nil {
-		return monitorapi.Ack{}, err
-	}
-	if len(res.Results) == 0 {
+	return s.submit(ctx, m, res, nil)
+}
+
+// submit is Submit that also records the call seen (when not nil) as the
+// monitor's last_seen, in the batch's transaction when it reaches one.
+func (s *Server) submit(ctx context.Context, m store.Monitor, res monitorapi.Results, seen *store.MonitorTouch) (monitorapi.Ack, error) {
+	err := s.validate(m, res)
+	if err == nil && len(res.Results) == 0 {
 		// No ticket vouches for the batch id: recorded as the monitor's
 		// newest, a made-up "zzz…" would refuse every real batch as older.
 		// There is nothing to store, so nothing to replay either.
+		if seen != nil {
+			if err := s.st.TouchMonitor(ctx, seen.MonitorID, seen.IP, seen.Time); err != nil {
+				return monitorapi.Ack{}, err
+			}
+		}
 		return monitorapi.Ack{BatchID: res.BatchID, Accepted: 0}, nil
 	}
-	job := &ingestJob{m: m, res: res, done: make(chan struct{})}
+	if err != nil {
+		if seen != nil {
+			if terr := s.st.TouchMonitor(ctx, seen.MonitorID, seen.IP, seen.Time); terr != nil {
+				return monitorapi.Ack{}, terr
+			}
+		}
+		return monitorapi.Ack{}, err
+	}
+	job := &ingestJob{m: m, res: res, seen: seen, done: make(chan struct{})}
 	if err := s.queue.submit(ctx, job, s.commitGroup); err != nil {
 		return monitorapi.Ack{}, err
 	}
@@ -82,6 +113,7 @@ func (s *Server) Submit(ctx context.Context, m store.Monitor, res monitorapi.Res
 type ingestJob struct {
 	m       store.Monitor
 	res     monitorapi.Results
+	seen    *store.MonitorTouch // the call to record as last_seen, if any
 	ack     monitorapi.Ack
 	changed []int64 // servers whose overall score this batch updated
 	err     error   // the batch's refusal, or the group's failure
@@ -165,11 +197,13 @@ func (q *ingestQueue) commitNext(ctx context.Context, commit func(context.Contex
 // with its ack or its refusal; when the transaction fails, every job not
 // refused before gets the error (nothing of the group was stored).
 func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
-	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+	var g *group
+	err := s.st.InWriterTx(ctx, func(tx *store.Tx) error {
 		for _, j := range jobs {
 			j.ack, j.changed, j.err = monitorapi.Ack{}, nil, nil
 		}
-		g, err := s.newGroup(ctx, tx, jobs)
+		var err error
+		g, err = s.newGroup(ctx, tx, jobs)
 		if err != nil {
 			return err
 		}
@@ -181,18 +215,42 @@ func (s *Server) commitGroup(ctx context.Context, jobs []*ingestJob) {
 				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
 			}
 		}
-		return g.write(ctx)
+		if err := g.write(ctx); err != nil {
+			return err
+		}
+		return tx.TouchMonitors(ctx, touches(jobs))
 	})
 	if err == nil {
 		s.stats.Commits.Add(1)
+		s.pairs.committed(g)
 	}
 	if err != nil {
+		s.pairs.drop()
 		for _, j := range jobs {
 			if j.err == nil || j.ack.Accepted > 0 {
 				j.err, j.ack, j.changed = err, monitorapi.Ack{}, nil
 			}
 		}
 	}
+}
+
+// touches is the newest call of each monitor among jobs, refused
+// batches included: every authenticated call sets last_seen.
+func touches(jobs []*ingestJob) []store.MonitorTouch {
+	var ts []store.MonitorTouch
+	for _, j := range jobs {
+		if j.seen == nil {
+			continue
+		}
+		i := slices.IndexFunc(ts, func(t store.MonitorTouch) bool { return t.MonitorID == j.seen.MonitorID })
+		switch {
+		case i < 0:
+			ts = append(ts, *j.seen)
+		case j.seen.Time.After(ts[i].Time):
+			ts[i] = *j.seen
+		}
+	}
+	return ts
 }
 
 // pairKey names a (monitor, server) pair.
@@ -229,7 +287,9 @@ type group struct {
 // newGroup reads what the jobs' results touch: their servers, each
 // submitting monitor's pair, and the servers' active and testing pairs
 // probed recently enough for the recent median's first two rules (the
-// rest of a server's pairs is read only when those find nothing).
+// rest of a server's pairs is read only when those find nothing). On
+// SQLite every pair of the servers comes from the pair cache, read only
+// for servers it does not hold yet.
 func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) (*group, error) {
 	g := &group{s: s, tx: tx, batches: map[monitorBatch]int{}, newest: map[int64]string{},
 		scores: map[int64]store.ScoreUpdate{}, strata: map[int64]int{}, full: map[int64]bool{},
@@ -252,17 +312,119 @@ func (s *Server) newGroup(ctx context.Context, tx *store.Tx, jobs []*ingestJob) 
 	if g.stored, err = tx.BatchStates(ctx, bs); err != nil {
 		return nil, err
 	}
-	window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
-	targets, pairs, err := tx.IngestView(ctx, own, oldest.Add(-window))
+	version, ok, err := tx.DataVersion(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var targets map[netip.Addr]store.ProbeTarget
+	if ok {
+		s.pairs.check(version)
+		if targets, err = tx.IngestServers(ctx, own); err != nil {
+			return nil, err
+		}
+		if err := g.addCached(ctx, &s.pairs, targets, own); err != nil {
+			return nil, err
+		}
+	} else {
+		window := max(s.cfg.Score.ActiveWindow, s.cfg.Score.TestingWindow)
+		var pairs []store.IngestPair
+		if targets, pairs, err = tx.IngestView(ctx, own, oldest.Add(-window)); err != nil {
+			return nil, err
+		}
+		g.addPairs(pairs)
 	}
 	g.servers = make(map[netip.Addr]*store.ProbeTarget, len(targets))
 	for ip, t := range targets {
 		g.servers[ip] = &t
 	}
-	g.addPairs(pairs)
 	return g, nil
+}
+
+// addCached gives the group every pair of the servers targets from the
+// cache c (reading those of servers it does not hold): the cache's own
+// pairs, which the group then changes in place (on a failed transaction
+// the cache is emptied); own is the results' pairs, looked up by key.
+func (g *group) addCached(ctx context.Context, c *pairCache, targets map[netip.Addr]store.ProbeTarget, own []store.MonitorIP) error {
+	var missing []int64
+	for _, t := range targets {
+		if _, ok := c.byServ[t.ServerID]; !ok {
+			missing = append(missing, t.ServerID)
+		}
+	}
+	if len(missing) > 0 {
+		ps, err := g.tx.PairsOfServers(ctx, missing)
+		if err != nil {
+			return err
+		}
+		c.add(missing, ps)
+	}
+	for _, t := range targets {
+		g.byServ[t.ServerID] = slices.Clip(c.byServ[t.ServerID])
+		g.full[t.ServerID] = true
+	}
+	for _, k := range own {
+		t, ok := targets[k.IP.Unmap()]
+		if !ok {
+			continue
+		}
+		for _, p := range g.byServ[t.ServerID] {
+			if p.MonitorID == k.MonitorID {
+				g.pairs[pairKey{k.MonitorID, t.ServerID}] = p
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// pairCache holds, between group commits, every pair of the servers the
+// groups touched, as stored after the last commit. Only the committer
+// uses it (one at a time). It is exact while no other connection has
+// committed: the writer connection's SQLite data version is unchanged
+// (another instance, the web UI, a selection pass all change it and
+// empty the cache). PostgreSQL has no such version, and no cache.
+type pairCache struct {
+	version int64
+	byServ  map[int64][]*store.IngestPair // every pair of the server
+}
+
+// maxCachedServers bounds the cache (about 40 bytes a pair).
+const maxCachedServers = 100_000
+
+// check empties the cache unless version is the one it was filled at.
+func (c *pairCache) check(version int64) {
+	if c.byServ == nil || c.version != version || len(c.byServ) > maxCachedServers {
+		c.byServ = map[int64][]*store.IngestPair{}
+	}
+	c.version = version
+}
+
+// drop empties the cache (a failed transaction).
+func (c *pairCache) drop() { c.byServ = nil }
+
+// add takes every pair of the servers ids, read from the store.
+func (c *pairCache) add(ids []int64, ps []store.MonitorServer) {
+	for _, id := range ids {
+		c.byServ[id] = []*store.IngestPair{}
+	}
+	for _, p := range ps {
+		c.byServ[p.ServerID] = append(c.byServ[p.ServerID], &store.IngestPair{MonitorID: p.MonitorID, ServerID: p.ServerID,
+			State: p.State, Score: p.Score, LastProbe: p.LastProbe, LastRTT: p.LastRTT, LastStep: p.LastStep})
+	}
+}
+
+// committed leaves the pairs the committed group g scored (the cache's
+// own, changed in place) as RecordProbes stored them: times to the
+// millisecond.
+func (c *pairCache) committed(g *group) {
+	if c.byServ == nil || g == nil {
+		return
+	}
+	for _, u := range g.probes {
+		if p := g.pairs[pairKey{u.MonitorID, u.ServerID}]; p != nil {
+			p.LastProbe = time.UnixMilli(p.LastProbe.UnixMilli()).UTC()
+		}
+	}
 }
 
 // addPairs takes pairs read from the store into the group; one it holds

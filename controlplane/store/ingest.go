@@ -392,14 +392,29 @@ type MonitorIP struct {
 	IP        netip.Addr
 }
 
-// IngestView reads in one statement what a group of results needs: the
-// live servers at the addresses of own and, of their pairs, those of own
-// (the submitting monitors') and the active and testing ones probed at or
-// after since (what the recent median's first two rules use). Addresses
-// without a live server are absent from the map; a pair may come twice.
+// IngestView reads what a group of results needs: the live servers at
+// the addresses of own and, of their pairs, those of own (the submitting
+// monitors') and the active and testing ones probed at or after since
+// (what the recent median's first two rules use). Addresses without a
+// live server are absent from the map. Servers and pairs are two
+// statements: joined, every pair row repeated its server's columns, and
+// the pair filter could not use the (server_id, monitor_id) index.
 func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (map[netip.Addr]ProbeTarget, []IngestPair, error) {
+	targets, err := q.IngestServers(ctx, own)
+	if err != nil {
+		return nil, nil, err
+	}
+	pairs, err := q.ingestPairs(ctx, targets, own, since)
+	if err != nil {
+		return nil, nil, err
+	}
+	return targets, pairs, nil
+}
+
+// IngestServers is IngestView's servers: the live ones at the addresses
+// of own.
+func (q q) IngestServers(ctx context.Context, own []MonitorIP) (map[netip.Addr]ProbeTarget, error) {
 	targets := make(map[netip.Addr]ProbeTarget, len(own))
-	var pairs []IngestPair
 	seen := make(map[netip.Addr]bool, len(own))
 	var ips []netip.Addr
 	for _, k := range own {
@@ -408,51 +423,100 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 			ips = append(ips, ip)
 		}
 	}
-	keys := own
 	err := padRows(ips, netip.Addr{}, func(ips []netip.Addr) error {
-		return padRows(keys, MonitorIP{}, func(keys []MonitorIP) error {
-			args := make([]any, 0, 1+2*len(keys)+len(ips))
-			args = append(args, since.UnixMilli())
-			for _, k := range keys {
-				args = append(args, k.MonitorID, ipArg(k.IP))
-			}
-			for _, ip := range ips {
-				args = append(args, ipArg(ip))
-			}
-			rows, err := q.x.QueryContext(ctx, `SELECT s.id, s.ip, s.stratum, s.score, s.last_score_update,
-				ms.monitor_id, ms.state, ms.score, ms.last_probe, ms.last_rtt, ms.last_step
-				FROM servers s LEFT JOIN monitor_servers ms ON ms.server_id = s.id
-				AND ((ms.state IN ('active', 'testing') AND ms.last_probe >= ?)
-					OR (ms.monitor_id, s.ip) IN (VALUES `+valuesList(len(keys), "BIGINT", "TEXT")+`))
-				WHERE s.deleted_at IS NULL AND s.ip IN (`+placeholders(len(ips))+`)`, args...)
-			if err != nil {
+		args := make([]any, 0, len(ips))
+		for _, ip := range ips {
+			args = append(args, ipArg(ip))
+		}
+		rows, err := q.x.QueryContext(ctx, `SELECT id, ip, stratum, score, last_score_update
+			FROM servers WHERE deleted_at IS NULL AND ip IN (`+placeholders(len(ips))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t ProbeTarget
+			var ip string
+			var lsu sql.NullInt64
+			if err := rows.Scan(&t.ServerID, &ip, &t.Stratum, &t.Score, &lsu); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var t ProbeTarget
-				var ip string
-				var lsu, mon, probe sql.NullInt64
-				var state sql.NullString
-				var score, rtt, step sql.NullFloat64
-				if err := rows.Scan(&t.ServerID, &ip, &t.Stratum, &t.Score, &lsu, &mon, &state, &score, &probe, &rtt, &step); err != nil {
-					return err
-				}
-				if t.IP, err = netip.ParseAddr(ip); err != nil {
-					return fmt.Errorf("bad stored ip %q: %w", ip, err)
-				}
-				t.LastScoreUpdate = fromMS(lsu)
-				targets[t.IP] = t
-				if mon.Valid {
-					pairs = append(pairs, IngestPair{MonitorID: mon.Int64, ServerID: t.ServerID, State: state.String,
-						Score: score.Float64, LastProbe: fromMS(probe), LastRTT: rtt.Float64, LastStep: step.Float64})
-				}
+			if t.IP, err = netip.ParseAddr(ip); err != nil {
+				return fmt.Errorf("bad stored ip %q: %w", ip, err)
 			}
-			return rows.Err()
-		})
+			t.LastScoreUpdate = fromMS(lsu)
+			targets[t.IP] = t
+		}
+		return rows.Err()
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
+		return nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
 	}
-	return targets, pairs, nil
+	return targets, nil
+}
+
+// ingestPairs is IngestView's pairs of the servers targets.
+func (q q) ingestPairs(ctx context.Context, targets map[netip.Addr]ProbeTarget, own []MonitorIP, since time.Time) ([]IngestPair, error) {
+	var ids []int64
+	var keys []pairID
+	for _, k := range own {
+		if t, ok := targets[k.IP.Unmap()]; ok {
+			keys = append(keys, pairID{k.MonitorID, t.ServerID})
+		}
+	}
+	for _, t := range targets {
+		ids = append(ids, t.ServerID)
+	}
+	var pairs []IngestPair
+	// Own pairs that are neither active nor testing nor recent are few:
+	// read apart, the recent ones' statement needs no row-value list.
+	err := padRows(ids, 0, func(ids []int64) error {
+		args := make([]any, 0, 1+len(ids))
+		args = append(args, since.UnixMilli())
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		return q.scanIngestPairs(ctx, &pairs, `SELECT monitor_id, server_id, state, score, last_probe, last_rtt, last_step
+			FROM monitor_servers WHERE state IN ('active', 'testing') AND last_probe >= ?
+			AND server_id IN (`+placeholders(len(ids))+`)`, args...)
+	})
+	if err == nil {
+		err = padRows(keys, pairID{}, func(keys []pairID) error {
+			args := make([]any, 0, 1+2*len(keys))
+			args = append(args, since.UnixMilli())
+			for _, k := range keys {
+				args = append(args, k.monitor, k.server)
+			}
+			return q.scanIngestPairs(ctx, &pairs, `SELECT monitor_id, server_id, state, score, last_probe, last_rtt, last_step
+				FROM monitor_servers WHERE NOT (state IN ('active', 'testing') AND last_probe IS NOT NULL AND last_probe >= ?)
+				AND (monitor_id, server_id) IN (VALUES `+valuesList(len(keys), "BIGINT", "BIGINT")+`)`, args...)
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: ingest pairs of %d servers: %w", len(ids), err)
+	}
+	return pairs, nil
+}
+
+// pairID names a (monitor, server) pair in a row-value list.
+type pairID struct{ monitor, server int64 }
+
+// scanIngestPairs appends the pairs query returns to ps.
+func (q q) scanIngestPairs(ctx context.Context, ps *[]IngestPair, query string, args ...any) error {
+	rows, err := q.x.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p IngestPair
+		var probe sql.NullInt64
+		var rtt, step sql.NullFloat64
+		if err := rows.Scan(&p.MonitorID, &p.ServerID, &p.State, &p.Score, &probe, &rtt, &step); err != nil {
+			return err
+		}
+		p.LastProbe, p.LastRTT, p.LastStep = fromMS(probe), rtt.Float64, step.Float64
+		*ps = append(*ps, p)
+	}
+	return rows.Err()
 }

@@ -242,6 +242,24 @@ func (q q) TouchMonitor(ctx context.Context, id int64, ip netip.Addr, t time.Tim
 	return nil
 }
 
+// MonitorTouch is one authenticated call of a monitor: when, from where.
+type MonitorTouch struct {
+	MonitorID int64
+	IP        netip.Addr
+	Time      time.Time
+}
+
+// TouchMonitors records calls as TouchMonitor does, one per monitor (the
+// monitor API records a group commit's calls in its transaction).
+func (q q) TouchMonitors(ctx context.Context, ts []MonitorTouch) error {
+	for _, t := range ts {
+		if err := q.TouchMonitor(ctx, t.MonitorID, t.IP, t.Time); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MonitorHealth is one monitor's record over the health window, for the
 // admin pages.
 type MonitorHealth struct {
