@@ -414,7 +414,6 @@ func (q q) IngestView(ctx context.Context, own []MonitorIP, since time.Time) (ma
 // IngestServers is IngestView's servers: the live ones at the addresses
 // of own.
 func (q q) IngestServers(ctx context.Context, own []MonitorIP) (map[netip.Addr]ProbeTarget, error) {
-	targets := make(map[netip.Addr]ProbeTarget, len(own))
 	seen := make(map[netip.Addr]bool, len(own))
 	var ips []netip.Addr
 	for _, k := range own {
@@ -423,36 +422,7 @@ func (q q) IngestServers(ctx context.Context, own []MonitorIP) (map[netip.Addr]P
 			ips = append(ips, ip)
 		}
 	}
-	err := padRows(ips, netip.Addr{}, func(ips []netip.Addr) error {
-		args := make([]any, 0, len(ips))
-		for _, ip := range ips {
-			args = append(args, ipArg(ip))
-		}
-		rows, err := q.x.QueryContext(ctx, `SELECT id, ip, stratum, score, last_score_update
-			FROM servers WHERE deleted_at IS NULL AND ip IN (`+placeholders(len(ips))+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var t ProbeTarget
-			var ip string
-			var lsu sql.NullInt64
-			if err := rows.Scan(&t.ServerID, &ip, &t.Stratum, &t.Score, &lsu); err != nil {
-				return err
-			}
-			if t.IP, err = netip.ParseAddr(ip); err != nil {
-				return fmt.Errorf("bad stored ip %q: %w", ip, err)
-			}
-			t.LastScoreUpdate = fromMS(lsu)
-			targets[t.IP] = t
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: ingest view of %d servers: %w", len(ips), err)
-	}
-	return targets, nil
+	return q.ProbeTargets(ctx, ips)
 }
 
 // ingestPairs is IngestView's pairs of the servers targets.
