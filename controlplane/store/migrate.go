@@ -144,6 +144,17 @@ func (s *Store) migrate(ctx context.Context, steps []Migration) error {
 // PostgreSQL sessions creating it at once would collide in the catalog
 // even with IF NOT EXISTS.
 func (s *Store) createSchemaMigrations(ctx context.Context) error {
+	return s.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, schemaMigrationsDDL)
+		return err
+	})
+}
+
+// inMigrationTx runs fn in a transaction on the plain connection (scripts
+// are not worth caching) that holds the migration lock on PostgreSQL (on
+// SQLite the immediate transaction's write lock does the same), and
+// commits when fn returns nil.
+func (s *Store) inMigrationTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -152,7 +163,7 @@ func (s *Store) createSchemaMigrations(ctx context.Context) error {
 	if err := s.lockMigrations(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, schemaMigrationsDDL); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -193,34 +204,25 @@ func checkApplied(applied map[int]string, steps []Migration) error {
 	return nil
 }
 
-// migrateStep runs one step and records it in one transaction, on the plain
-// connection (scripts are not worth caching). The step is looked up again
-// inside the transaction, after the migration lock (PostgreSQL) or the
-// write lock (SQLite) is held, so instances starting together apply it once.
+// migrateStep runs one step and records it in one migration transaction.
+// The step is looked up again inside it, once the lock is held, so
+// instances starting together apply it once.
 func (s *Store) migrateStep(ctx context.Context, m Migration) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	return s.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.backend.rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.Version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.backend.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.Version, m.Name, time.Now().UnixMilli())
 		return err
-	}
-	defer tx.Rollback()
-	if err := s.lockMigrations(ctx, tx); err != nil {
-		return err
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, s.backend.rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.Version).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, s.backend.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // legacyStep says how to recognise, in a database from before
